@@ -1,0 +1,3 @@
+module example.com/billing-api
+
+go 1.22
