@@ -10,6 +10,10 @@ import (
 	"github.com/env2vault/env2vault/secret"
 )
 
+// References left in .env files use plan.Reference / plan.ParseReference
+// (plan/reference.go), which `env2vault run` resolves; do not define a
+// second scheme here.
+
 // Edit says what to change in one source file.
 type Edit struct {
 	// Keys are the environment variable names whose reads become lookups
