@@ -62,3 +62,20 @@ type Language interface {
 	// repo's current files through read).
 	Helper(b plan.Backend, bindings []Binding, read func(path string) ([]byte, error)) ([]File, error)
 }
+
+// Repo is what a RepoAware language learns about a repository before it
+// rewrites files there.
+type Repo struct {
+	// Dir is the repo's folder on disk.
+	Dir string
+	// Read returns a file's current content (path relative to the repo,
+	// slash-separated), including edits already planned in this run.
+	Read func(path string) ([]byte, error)
+}
+
+// RepoAware is implemented by languages that need repo context (Go needs
+// the module path to import its helper). Prepare calls ForRepo once per
+// repo and uses the returned Language for that repo's files.
+type RepoAware interface {
+	ForRepo(r Repo) (Language, error)
+}

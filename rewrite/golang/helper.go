@@ -1,0 +1,413 @@
+package golang
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/format"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/env2vault/env2vault/plan"
+	"github.com/env2vault/env2vault/rewrite"
+)
+
+// Client module versions the generated helper requires, the same ones
+// env2vault itself is built and tested with (a test checks them against
+// this module's go.mod).
+var clientModules = map[string][]string{
+	plan.BackendVault: {"github.com/hashicorp/vault/api@v1.23.0"},
+	plan.BackendGCP:   {"cloud.google.com/go/secretmanager@v1.24.0"},
+	plan.BackendAWS: {
+		"github.com/aws/aws-sdk-go-v2@v1.48.0",
+		"github.com/aws/aws-sdk-go-v2/config@v1.33.18",
+		"github.com/aws/aws-sdk-go-v2/service/secretsmanager@v1.50.12",
+	},
+}
+
+// GoGetTimeout bounds the `go get` that adds the client module to the
+// target repo's go.mod.
+var GoGetTimeout = 5 * time.Minute
+
+// Helper implements rewrite.Language: the generated package
+// (internal/secrets/secrets.go) and go.mod / go.sum with the backend's
+// client module required.
+func (l *Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(string) ([]byte, error)) ([]rewrite.File, error) {
+	if l.helperPath == "" {
+		return nil, errors.New("go: the rewriter has no module (call ForRepo first)")
+	}
+	src, err := HelperSource(b, bindings)
+	if err != nil {
+		return nil, err
+	}
+	files := []rewrite.File{{Path: HelperDir + "/secrets.go", Content: src}}
+	mod, sum, err := l.requireClient(b, read)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, rewrite.File{Path: "go.mod", Content: mod})
+	if sum != nil {
+		files = append(files, rewrite.File{Path: "go.sum", Content: sum})
+	}
+	return files, nil
+}
+
+// requireClient returns go.mod and go.sum with the backend's client
+// module added, computed by `go get -modfile` against a copy so the repo
+// itself is not touched.
+func (l *Lang) requireClient(b plan.Backend, read func(string) ([]byte, error)) (mod, sum []byte, err error) {
+	kind := b.Kind
+	if kind == "" {
+		kind = plan.BackendVault
+	}
+	mods, ok := clientModules[kind]
+	if !ok {
+		return nil, nil, fmt.Errorf("go: unknown backend %q", b.Kind)
+	}
+	gomod, err := read("go.mod")
+	if err != nil {
+		return nil, nil, fmt.Errorf("go: reading go.mod: %w", err)
+	}
+	gosum, err := read("go.sum")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("go: reading go.sum: %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "env2vault-gomod-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("go: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	modfile := filepath.Join(tmp, "go.mod")
+	if err := os.WriteFile(modfile, gomod, 0o644); err != nil {
+		return nil, nil, fmt.Errorf("go: %w", err)
+	}
+	if gosum != nil {
+		if err := os.WriteFile(filepath.Join(tmp, "go.sum"), gosum, 0o644); err != nil {
+			return nil, nil, fmt.Errorf("go: %w", err)
+		}
+	}
+	dir := l.dir
+	args := []string{"get"}
+	if dir != "" {
+		// -modfile keeps relative replace directives meaningful.
+		args = append(args, "-modfile="+modfile)
+	} else {
+		dir = tmp
+	}
+	args = append(args, mods...)
+	ctx, cancel := context.WithTimeout(context.Background(), GoGetTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, nil, fmt.Errorf("go: adding %s to go.mod: %v: %s", strings.Join(mods, ", "), err, bytes.TrimSpace(out))
+	}
+	mod, err = os.ReadFile(modfile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("go: %w", err)
+	}
+	sum, err = os.ReadFile(filepath.Join(tmp, "go.sum"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("go: %w", err)
+	}
+	return markDirect(mod, mods), sum, nil
+}
+
+// markDirect drops the "// indirect" comment go get leaves on the client
+// modules (nothing imported them when it ran; the helper does).
+func markDirect(gomod []byte, mods []string) []byte {
+	out := string(gomod)
+	for _, m := range mods {
+		path, _, _ := strings.Cut(m, "@")
+		re := regexp.MustCompile(`(?m)^(\s*(?:require\s+)?` + regexp.QuoteMeta(path) + `\s+\S+)\s*// indirect\s*$`)
+		out = re.ReplaceAllString(out, "$1")
+	}
+	return []byte(out)
+}
+
+// HelperSource returns the generated package's source for backend b.
+func HelperSource(b plan.Backend, bindings []rewrite.Binding) ([]byte, error) {
+	kind := b.Kind
+	if kind == "" {
+		kind = plan.BackendVault
+	}
+	type row struct {
+		EnvVar string
+		Envs   []string
+		Lines  map[string]string
+	}
+	byVar := map[string]*row{}
+	for _, bd := range bindings {
+		if bd.EnvVar == "" || bd.Environment == "" {
+			return nil, fmt.Errorf("go: binding for %q has no environment variable or environment", bd.SecretName)
+		}
+		r := byVar[bd.EnvVar]
+		if r == nil {
+			r = &row{EnvVar: bd.EnvVar, Lines: map[string]string{}}
+			byVar[bd.EnvVar] = r
+		}
+		var lit string
+		switch kind {
+		case plan.BackendVault:
+			field := bd.Target.Field
+			if field == "" {
+				field = "value"
+			}
+			lit = fmt.Sprintf("{mount: %s, path: %s, field: %s}", strconv.Quote(bd.Target.Mount), strconv.Quote(bd.Target.Path), strconv.Quote(field))
+		case plan.BackendGCP:
+			lit = fmt.Sprintf("{project: %s, secret: %s}", strconv.Quote(bd.Target.Project), strconv.Quote(bd.Target.SecretID))
+		case plan.BackendAWS:
+			region := bd.Target.Region
+			if region == "" {
+				region = b.Region
+			}
+			lit = fmt.Sprintf("{region: %s, name: %s}", strconv.Quote(region), strconv.Quote(bd.Target.Name))
+		default:
+			return nil, fmt.Errorf("go: unknown backend %q", b.Kind)
+		}
+		if prev, dup := r.Lines[bd.Environment]; dup && prev != lit {
+			return nil, fmt.Errorf("go: %s is bound twice in environment %q, to different secrets", bd.EnvVar, bd.Environment)
+		}
+		if _, dup := r.Lines[bd.Environment]; !dup {
+			r.Envs = append(r.Envs, bd.Environment)
+		}
+		r.Lines[bd.Environment] = lit
+	}
+	var rows []*row
+	for _, r := range byVar {
+		sort.Strings(r.Envs)
+		rows = append(rows, r)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].EnvVar < rows[j].EnvVar })
+	var buf bytes.Buffer
+	err := helperTmpl.Execute(&buf, map[string]any{
+		"Kind": kind, "Rows": rows, "KV1": b.KVVersion == 1, "Quote": strconv.Quote,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("go: generating the helper: %w", err)
+	}
+	out, err := format.Source(buf.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("go: generated helper does not format (a bug in env2vault): %w", err)
+	}
+	return out, nil
+}
+
+var helperTmpl = template.Must(template.New("helper").Funcs(template.FuncMap{"quote": strconv.Quote}).Parse(`// Code generated by env2vault; DO NOT EDIT.
+
+// Package secrets reads this module's secrets from
+{{- if eq .Kind "vault"}} HashiCorp Vault (KV v{{if .KV1}}1{{else}}2{{end}})
+{{- else if eq .Kind "gcp"}} Google Secret Manager
+{{- else}} AWS Secrets Manager{{end}} at run time.
+//
+// It holds bindings — which environment variable, in which environment,
+// lives where — and never a value. The environment comes from
+// ENV2VAULT_ENV (default "dev").
+{{- if eq .Kind "vault"}} Vault is reached with VAULT_ADDR and VAULT_TOKEN
+// (and the other VAULT_* variables the Vault client reads).
+{{- else if eq .Kind "gcp"}} Google credentials come from Application
+// Default Credentials.
+{{- else}} AWS credentials come from the default credential
+// chain.{{end}}
+//
+// A variable with no binding in the current environment is read from
+// the process environment, so settings that were never migrated keep
+// working. Values are read once and cached for the life of the process.
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+{{if eq .Kind "vault"}}
+	vault "github.com/hashicorp/vault/api"
+{{- else if eq .Kind "gcp"}}
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+{{- else}}
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+{{- end}}
+)
+
+// EnvironmentVariable names the variable that selects the environment.
+const EnvironmentVariable = "ENV2VAULT_ENV"
+
+// DefaultEnvironment applies when ENV2VAULT_ENV is unset.
+const DefaultEnvironment = "dev"
+
+// Timeout bounds each lookup made through Getenv or LookupEnv.
+var Timeout = 15 * time.Second
+
+// ErrNotSet reports a variable with no binding in the current environment
+// that the process environment does not set either.
+var ErrNotSet = errors.New("not bound in this environment and not set")
+
+type target struct {
+{{- if eq .Kind "vault"}}
+	mount, path, field string
+{{- else if eq .Kind "gcp"}}
+	project, secret string
+{{- else}}
+	region, name string
+{{- end}}
+}
+
+// bindings maps a variable name and an environment to where its secret
+// lives.
+var bindings = map[string]map[string]target{
+{{- range .Rows}}
+	{{quote .EnvVar}}: {
+	{{- $r := .}}
+	{{- range .Envs}}
+		{{quote .}}: {{index $r.Lines .}},
+	{{- end}}
+	},
+{{- end}}
+}
+
+var (
+	mu    sync.Mutex
+	cache = map[string]string{}
+)
+
+// Environment returns the environment whose bindings apply.
+func Environment() string {
+	if e := os.Getenv(EnvironmentVariable); e != "" {
+		return e
+	}
+	return DefaultEnvironment
+}
+
+// Get returns the value of the variable name in the current environment:
+// read from the backend when it is bound there, else from the process
+// environment (ErrNotSet when that lacks it too).
+func Get(ctx context.Context, name string) (string, error) {
+	env := Environment()
+	t, ok := bindings[name][env]
+	if !ok {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, nil
+		}
+		return "", fmt.Errorf("secrets: %s: %w (environment %q)", name, ErrNotSet, env)
+	}
+	key := env + "\x00" + name
+	mu.Lock()
+	defer mu.Unlock()
+	if v, ok := cache[key]; ok {
+		return v, nil
+	}
+	v, err := fetch(ctx, t)
+	if err != nil {
+		return "", fmt.Errorf("secrets: reading %s for environment %q: %w", name, env, err)
+	}
+	cache[key] = v
+	return v, nil
+}
+
+// LookupEnv is a drop-in for os.LookupEnv. A backend error is reported on
+// standard error (it never contains the value) and reads as unset.
+func LookupEnv(name string) (string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	v, err := Get(ctx, name)
+	if err != nil {
+		if !errors.Is(err, ErrNotSet) {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		return "", false
+	}
+	return v, true
+}
+
+// Getenv is a drop-in for os.Getenv; see LookupEnv for errors.
+func Getenv(name string) string {
+	v, _ := LookupEnv(name)
+	return v
+}
+{{if eq .Kind "vault"}}
+var client *vault.Client
+
+func fetch(ctx context.Context, t target) (string, error) {
+	if client == nil {
+		c, err := vault.NewClient(vault.DefaultConfig())
+		if err != nil {
+			return "", err
+		}
+		client = c
+	}
+{{- if .KV1}}
+	s, err := client.KVv1(t.mount).Get(ctx, t.path)
+{{- else}}
+	s, err := client.KVv2(t.mount).Get(ctx, t.path)
+{{- end}}
+	if err != nil {
+		return "", err
+	}
+	raw, ok := s.Data[t.field]
+	if !ok {
+		return "", fmt.Errorf("%s/%s has no field %q", t.mount, t.path, t.field)
+	}
+	v, ok := raw.(string)
+	if !ok {
+		return "", fmt.Errorf("%s/%s field %q is not a string", t.mount, t.path, t.field)
+	}
+	return v, nil
+}
+{{- else if eq .Kind "gcp"}}
+var client *secretmanager.Client
+
+func fetch(ctx context.Context, t target) (string, error) {
+	if client == nil {
+		c, err := secretmanager.NewClient(ctx)
+		if err != nil {
+			return "", err
+		}
+		client = c
+	}
+	resp, err := client.AccessSecretVersion(ctx, &secretmanagerpb.AccessSecretVersionRequest{
+		Name: "projects/" + t.project + "/secrets/" + t.secret + "/versions/latest",
+	})
+	if err != nil {
+		return "", err
+	}
+	return string(resp.GetPayload().GetData()), nil
+}
+{{- else}}
+var clients = map[string]*secretsmanager.Client{}
+
+func fetch(ctx context.Context, t target) (string, error) {
+	c := clients[t.region]
+	if c == nil {
+		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(t.region))
+		if err != nil {
+			return "", err
+		}
+		c = secretsmanager.NewFromConfig(cfg)
+		clients[t.region] = c
+	}
+	out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.name)})
+	if err != nil {
+		return "", err
+	}
+	if out.SecretString != nil {
+		return *out.SecretString, nil
+	}
+	return string(out.SecretBinary), nil
+}
+{{- end}}
+`))
