@@ -1,0 +1,213 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/env2vault/env2vault/discover"
+)
+
+// TestWizardSteps walks every step with key presses, comparing each
+// screen with its golden file and checking the services were called with
+// what the user chose.
+func TestWizardSteps(t *testing.T) {
+	env := newFakeEnv()
+	h := newHarness(t, env.services())
+
+	h.golden("01-roots")
+	h.key("enter")
+	if h.m.step != stepFindings {
+		t.Fatalf("after the scan the wizard is on step %v, want the findings", h.m.step)
+	}
+	h.golden("03-findings")
+
+	// Exclude the database password, mark nothing else; look at web.
+	h.key("down")
+	h.key("space")
+	h.golden("03-findings-excluded")
+	h.key("right")
+	h.golden("03-findings-web")
+	// The hardcoded web key is a false positive.
+	h.key("f")
+	if !slices.Equal(env.ignored, []string{"src/session.ts:12"}) {
+		t.Fatalf("ignored = %v, want the web finding", env.ignored)
+	}
+	h.golden("03-findings-false-positive")
+
+	h.key("enter")
+	h.golden("04-backend-form")
+	h.key("enter") // vault
+	h.golden("04-backend-vault-settings")
+	h.key("enter", "enter") // mount "secret", KV v2
+	if h.m.be == nil {
+		t.Fatalf("backend not checked: %v", h.m.err)
+	}
+	h.golden("04-backend-ok")
+
+	h.key("enter")
+	if h.m.p == nil {
+		t.Fatalf("no plan: %v", h.m.err)
+	}
+	// The plan is built from the reviewed findings only.
+	for _, f := range env.planned.Findings {
+		if f.Key == "DATABASE_PASSWORD" || f.Path == "src/session.ts" {
+			t.Errorf("the plan was given an excluded finding %s:%d", f.Path, f.Line)
+		}
+	}
+	h.golden("05-plan")
+
+	h.key("enter")
+	h.golden("06-dry-run")
+	h.key("p")
+	h.golden("06-dry-run-confirm")
+	h.key("y")
+	if env.be.puts != 1 {
+		t.Fatalf("backend writes = %d, want 1 (one secret included)", env.be.puts)
+	}
+	h.golden("07-pushed")
+
+	h.key("enter")
+	h.golden("08-rewrite")
+	h.key("down")
+	h.golden("08-rewrite-main-go")
+	h.key("space", "a")
+	if !slices.Equal(env.applied, []string{"billing-api/.env", "web/src/session.ts"}) {
+		t.Fatalf("applied = %v, want the two accepted files", env.applied)
+	}
+	h.golden("08-rewrite-applied")
+
+	h.key("enter")
+	h.golden("09-checklists")
+	h.key("right", "right", "right")
+	h.golden("09-checklists-rollout")
+	h.key("e")
+	h.key("ctrl+u") // clear the default folder
+	h.typeText("out/migration")
+	h.golden("09-export-form")
+	h.key("enter")
+	if env.exported != "out/migration" {
+		t.Fatalf("exported to %q, want out/migration", env.exported)
+	}
+	h.golden("09-exported")
+
+	h.key("q")
+	if !h.m.quitting {
+		t.Fatal("q on the last step did not quit")
+	}
+	h.noCanary()
+}
+
+// TestBackendCheckFails shows the failure and offers a retry.
+func TestBackendCheckFails(t *testing.T) {
+	env := newFakeEnv()
+	env.be.checkErr = errors.New("permission denied: the token cannot read sys/mounts (403)")
+	h := newHarness(t, env.services())
+	h.key("enter", "enter", "enter", "enter", "enter")
+	if h.m.step != stepBackend || h.m.be != nil {
+		t.Fatalf("step %v, backend %v: want the backend step with no backend", h.m.step, h.m.be)
+	}
+	h.golden("04-backend-failed")
+	h.key("enter")
+	if h.m.step != stepBackend {
+		t.Fatal("enter moved on although the check failed")
+	}
+	env.be.checkErr = nil
+	h.key("r")
+	if h.m.be == nil {
+		t.Fatal("retry after fixing the credentials did not connect")
+	}
+}
+
+// TestScanningView shows a scan in progress.
+func TestScanningView(t *testing.T) {
+	h := newHarness(t, newFakeEnv().services())
+	h.m.scan = scanStep{roots: []string{"/org"}}
+	h.m.goTo(stepScan)
+	h.m.busy = "scanning /org"
+	h.send(progressMsg{payload: ScanProgress{Files: 1234, Findings: 17, Current: "billing-api/internal/config/config.go"}})
+	h.golden("02-scanning")
+}
+
+// TestScanError reports a failed scan and retries.
+func TestScanError(t *testing.T) {
+	env := newFakeEnv()
+	svc := env.services()
+	fail := true
+	scan := svc.Scan
+	svc.Scan = func(ctx context.Context, roots []string, p func(ScanProgress)) (*discover.Result, error) {
+		if fail {
+			return nil, errors.New("open /org: permission denied")
+		}
+		return scan(ctx, roots, p)
+	}
+	h := newHarness(t, svc)
+	h.key("enter")
+	if h.m.err == nil || !strings.Contains(h.m.err.Error(), "permission denied") {
+		t.Fatalf("err = %v, want the scan failure", h.m.err)
+	}
+	fail = false
+	h.key("r")
+	if h.m.step != stepFindings {
+		t.Fatalf("retry did not reach the findings (step %v)", h.m.step)
+	}
+}
+
+// TestResize re-lays every screen at several sizes: no line may be wider
+// than the terminal.
+func TestResize(t *testing.T) {
+	env := newFakeEnv()
+	h := newHarness(t, env.services())
+	h.key("enter")
+	sizes := [][2]int{{80, 24}, {140, 40}, {60, 15}, {100, 30}}
+	check := func() {
+		for _, sz := range sizes {
+			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+			v := ansi.Strip(h.m.render())
+			lines := strings.Split(v, "\n")
+			if len(lines) > sz[1] {
+				t.Errorf("step %v at %dx%d: %d lines, taller than the terminal", h.m.step, sz[0], sz[1], len(lines))
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(strings.TrimRight(l, " ")); w > sz[0] {
+					t.Errorf("step %v at %dx%d: line %q is %d wide", h.m.step, sz[0], sz[1], l, w)
+					break
+				}
+			}
+		}
+	}
+	check()
+	h.key("enter") // backend form
+	check()
+	h.key("enter", "enter", "enter", "enter") // checked, plan
+	check()
+	h.key("enter") // dry run
+	check()
+	h.key("p", "y")
+	check()
+	h.key("enter")
+	check()
+	h.key("a", "enter")
+	check()
+}
+
+// TestCtrlCCancels quits from any step and cancels running operations.
+func TestCtrlCCancels(t *testing.T) {
+	h := newHarness(t, newFakeEnv().services())
+	h.key("enter")
+	h.key("ctrl+c")
+	if !h.m.quitting {
+		t.Fatal("ctrl+c did not quit")
+	}
+	if h.m.ctx.Err() == nil {
+		t.Fatal("ctrl+c did not cancel the operations' context")
+	}
+	if v := h.m.View(); v.Content != "" {
+		t.Fatal("the final view is not empty: the terminal would keep a stale screen")
+	}
+}
