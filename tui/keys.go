@@ -5,8 +5,8 @@ import "charm.land/bubbles/v2/key"
 // keyMap holds every binding the wizard uses; each screen shows the ones
 // that apply to it (see Model.bindings).
 type keyMap struct {
-	Quit     key.Binding
-	Help     key.Binding
+	Quit key.Binding
+	Help key.Binding
 	// Move and Switch only label the arrow keys in the help line.
 	Move     key.Binding
 	Switch   key.Binding
