@@ -202,7 +202,8 @@ func (a *awsBackend) current(ctx context.Context, c *secretsmanager.Client, regi
 
 // Put implements Backend. It creates the secret when missing and writes a
 // version only when the value differs from AWSCURRENT. When AWSCURRENT is
-// no longer prev.Version it refuses with ErrConflict. Writes carry a
+// no longer prev.Version (and does not already hold v) it refuses with
+// ErrConflict. Writes carry a
 // request token derived from the plan id, the name and the version they
 // replace, so a repeated or resumed write of the same plan step is a no-op
 // in AWS rather than a duplicate version. Secrets Manager has no
@@ -223,11 +224,13 @@ func (a *awsBackend) Put(ctx context.Context, t plan.Target, v secret.Value, m M
 	if err != nil {
 		return "", err
 	}
-	if !cloudSameVersion(prev, cur) {
-		return "", fmt.Errorf("%s: %w (read %s, now %s)", t.Name, ErrConflict, cloudVersionOrNone(prev), cloudVersionOrNone(cur))
-	}
+	// Already holding v is success whatever changed since prev: nothing
+	// would be overwritten, and a resumed run lands here.
 	if cur.Exists && cur.Value.Equal(v) {
 		return cur.Version, nil
+	}
+	if !cloudSameVersion(prev, cur) {
+		return "", fmt.Errorf("%s: %w (read %s, now %s)", t.Name, ErrConflict, cloudVersionOrNone(prev), cloudVersionOrNone(cur))
 	}
 	token := awsRequestToken(m.PlanID, region, t.Name, cur.Version)
 	if !cur.Exists {

@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/env2vault/env2vault/migrate/internal/asmfake"
 	"github.com/env2vault/env2vault/plan"
@@ -229,6 +233,33 @@ func TestAWSRequestToken(t *testing.T) {
 			t.Errorf("token for %v collides", in)
 		}
 		seen[tok] = true
+	}
+}
+
+// TestAWSConcurrentSameValue: another writer stored exactly our value
+// since Get; nothing would be overwritten, so Put succeeds without a write.
+func TestAWSConcurrentSameValue(t *testing.T) {
+	srv, a := startAWS(t, asmfake.Options{})
+	ctx := t.Context()
+	tgt := plan.Target{Name: "prod/raced"}
+	if _, err := a.Put(ctx, tgt, cloudCanary(t), Metadata{}, Current{}); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := a.Get(ctx, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := cloudCanary(t)
+	other, err := srv.PutValue(tgt.Name, v.Reveal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := a.Put(ctx, tgt, v, awsTestMeta, prev)
+	if err != nil {
+		t.Fatalf("Put with a stale prev but the same value: %v", err)
+	}
+	if ver != other || srv.Versions(tgt.Name) != 2 {
+		t.Errorf("version %q (want %q), %d versions (want 2)", ver, other, srv.Versions(tgt.Name))
 	}
 }
 
@@ -523,4 +554,27 @@ func TestAWSCanary(t *testing.T) {
 	}
 	cloudNoLeak(t, "errors", strings.Join(errs, "\n"), v1, v2)
 	cloudNoLeak(t, "logs", logs.String(), v1, v2)
+}
+
+// TestAWSFakeRejectsBadTags shows the stand-in enforces Secrets Manager's
+// tag rules, so the tag tests above mean something.
+func TestAWSFakeRejectsBadTags(t *testing.T) {
+	_, a := startAWS(t, asmfake.Options{})
+	c, _, err := a.client("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []types.Tag{
+		{Key: aws.String("owner"), Value: aws.String("a,b")},
+		{Key: aws.String("aws:owner"), Value: aws.String("a")},
+		{Key: aws.String("owner"), Value: aws.String(strings.Repeat("a", 257))},
+	} {
+		_, err := c.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{
+			Name: aws.String("tagged"), SecretString: aws.String("x"), Tags: []types.Tag{tag},
+		})
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ValidationException" {
+			t.Errorf("tag %s=%s: %v, want ValidationException", *tag.Key, *tag.Value, err)
+		}
+	}
 }

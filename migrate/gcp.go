@@ -185,8 +185,8 @@ var gcpCRC = crc32.MakeTable(crc32.Castagnoli)
 
 // Put implements Backend. It creates the secret when missing and adds a
 // version only when the value differs from the newest one, because every
-// version is billed. When the newest version is no longer prev.Version it
-// refuses with ErrConflict. Secret Manager has no conditional write, so a
+// version is billed. When the newest version is no longer prev.Version
+// (and does not already hold v) it refuses with ErrConflict. Secret Manager has no conditional write, so a
 // writer racing between that check and the write can still win; the
 // read-back that follows a migration catches it.
 func (g *gcpBackend) Put(ctx context.Context, t plan.Target, v secret.Value, m Metadata, prev Current) (string, error) {
@@ -201,11 +201,13 @@ func (g *gcpBackend) Put(ctx context.Context, t plan.Target, v secret.Value, m M
 	if err != nil {
 		return "", err
 	}
-	if !cloudSameVersion(prev, cur) {
-		return "", fmt.Errorf("%s: %w (read %s, now %s)", name, ErrConflict, cloudVersionOrNone(prev), cloudVersionOrNone(cur))
-	}
+	// Already holding v is success whatever changed since prev: nothing
+	// would be overwritten, and a resumed run lands here.
 	if cur.Exists && cur.Value.Equal(v) {
 		return cur.Version, nil
+	}
+	if !cloudSameVersion(prev, cur) {
+		return "", fmt.Errorf("%s: %w (read %s, now %s)", name, ErrConflict, cloudVersionOrNone(prev), cloudVersionOrNone(cur))
 	}
 	if !cur.Exists {
 		created, err := g.ensureSecret(ctx, name, m)

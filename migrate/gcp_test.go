@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	gax "github.com/googleapis/gax-go/v2"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/env2vault/env2vault/migrate/internal/gsmfake"
 	"github.com/env2vault/env2vault/plan"
@@ -170,6 +172,29 @@ func TestGCPGetMissing(t *testing.T) {
 			// Reset for the next case: a fresh secret id is simpler.
 			tgt, name = gcpTarget("empty-" + strings.ReplaceAll(tc.name, " ", "-"))
 		})
+	}
+}
+
+// TestGCPConcurrentSameValue: another writer stored exactly our value
+// since Get; nothing would be overwritten, so Put succeeds without a write.
+func TestGCPConcurrentSameValue(t *testing.T) {
+	srv, g := startGCP(t, gsmfake.Options{})
+	ctx := t.Context()
+	tgt, name := gcpTarget("raced")
+	prev, err := g.Get(ctx, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := cloudCanary(t)
+	if _, err := g.Put(ctx, tgt, v, Metadata{}, prev); err != nil { // the other writer
+		t.Fatal(err)
+	}
+	ver, err := g.Put(ctx, tgt, v, Metadata{}, prev)
+	if err != nil {
+		t.Fatalf("Put with a stale prev but the same value: %v", err)
+	}
+	if ver != name+"/versions/1" || srv.Versions(name) != 1 {
+		t.Errorf("version %q, %d versions; want version 1 only", ver, srv.Versions(name))
 	}
 }
 
@@ -468,7 +493,7 @@ func TestGCPCanary(t *testing.T) {
 	if _, err := srv.AddVersion(name, []byte(v2.Reveal())); err != nil {
 		t.Fatal(err)
 	}
-	_, err = g.Put(ctx, tgt, v2, gcpTestMeta, prev) // conflict
+	_, err = g.Put(ctx, tgt, v1, gcpTestMeta, prev) // conflict
 	note(err)
 	srv.FailNext("AddSecretVersion", codes.InvalidArgument, 1)
 	prev, _ = g.Get(ctx, tgt)
@@ -478,12 +503,36 @@ func TestGCPCanary(t *testing.T) {
 	prev, _ = g.Get(ctx, tgt)
 	_, err = g.Put(ctx, tgt, v1, gcpTestMeta, prev) // gives up
 	note(err)
-	if len(errs) < 6 {
+	if len(errs) != 6 {
 		t.Fatalf("expected three failures, got %d error texts", len(errs))
 	}
 	cloudNoLeak(t, "errors", strings.Join(errs, "\n"), v1, v2)
 	cloudNoLeak(t, "logs", logs.String(), v1, v2)
 	if !strings.Contains(logs.String(), "retrying a Secret Manager write") {
 		t.Error("the retry was not logged; the log canary check saw nothing")
+	}
+}
+
+// TestGCPFakeRejectsBadLabels shows the stand-in enforces Secret
+// Manager's label rules, so the label tests above mean something.
+func TestGCPFakeRejectsBadLabels(t *testing.T) {
+	_, g := startGCP(t, gsmfake.Options{})
+	for _, labels := range []map[string]string{
+		{"owner": "Payments Team"},
+		{"Owner": "payments"},
+		{"owner": strings.Repeat("a", 64)},
+		{"1owner": "a"},
+	} {
+		_, err := g.client.CreateSecret(t.Context(), &secretmanagerpb.CreateSecretRequest{
+			Parent:   "projects/" + gcpTestProject,
+			SecretId: "labelled",
+			Secret: &secretmanagerpb.Secret{
+				Replication: &secretmanagerpb.Replication{Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}}},
+				Labels:      labels,
+			},
+		})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("labels %v: %v, want InvalidArgument", labels, err)
+		}
 	}
 }
