@@ -57,6 +57,10 @@ type Options struct {
 	Settings Settings
 	// Color enables colour (false under NO_COLOR or without a terminal).
 	Color bool
+	// Inline runs each operation to completion inside Update instead of
+	// in the background (the screen does not refresh meanwhile). For
+	// tests and scripted runs (see tui/tuitest).
+	Inline bool
 }
 
 // Model is the wizard's bubbletea model. Create it with New.
@@ -80,9 +84,8 @@ type Model struct {
 	err           error  // the last failure, shown on the status line
 	note          string // the last informational message
 	quitting      bool
-	// syncOps runs operations inline (tests): run returns their messages
-	// as a sequence instead of starting a goroutine.
-	syncOps bool
+	// inline runs operations inside Update (Options.Inline).
+	inline bool
 
 	// The data flowing through the steps.
 	result *discover.Result
@@ -121,7 +124,7 @@ func New(ctx context.Context, opts Options) *Model {
 		ctx: ctx, cancel: cancel, ops: &sync.WaitGroup{},
 		svc: opts.Services, settings: set, st: st, keys: newKeyMap(), help: h,
 		spin:  spinner.New(spinner.WithSpinner(spinner.Line)),
-		width: 100, height: 30,
+		width: 100, height: 30, inline: opts.Inline,
 	}
 	m.roots.init(m)
 	return m
@@ -372,7 +375,7 @@ func listen(ch chan tea.Msg) tea.Cmd {
 // status line meanwhile.
 func (m *Model) run(busy string, fn func(ctx context.Context, report func(tea.Msg)) tea.Msg) tea.Cmd {
 	m.busy, m.err, m.note = busy, nil, ""
-	if m.syncOps {
+	if m.inline {
 		var msgs []tea.Cmd
 		final := fn(m.ctx, func(p tea.Msg) {
 			msgs = append(msgs, func() tea.Msg { return progressMsg{payload: p} })

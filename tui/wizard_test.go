@@ -168,7 +168,7 @@ func TestResize(t *testing.T) {
 	check := func() {
 		for _, sz := range sizes {
 			h.send(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
-			v := ansi.Strip(h.m.render())
+			v := ansi.Strip(h.m.View().Content)
 			lines := strings.Split(v, "\n")
 			if len(lines) > sz[1] {
 				t.Errorf("step %v at %dx%d: %d lines, taller than the terminal", h.m.step, sz[0], sz[1], len(lines))
@@ -209,5 +209,17 @@ func TestCtrlCCancels(t *testing.T) {
 	}
 	if v := h.m.View(); v.Content != "" {
 		t.Fatal("the final view is not empty: the terminal would keep a stale screen")
+	}
+}
+
+// TestCanaryCheckWorks makes sure the canary search would notice a leak:
+// a finding whose hint (wrongly) held a value must be caught.
+func TestCanaryCheckWorks(t *testing.T) {
+	env := newFakeEnv()
+	env.res.Findings[0].Hint = canaries[0]
+	h := newHarness(t, env.services())
+	h.key("enter")
+	if !h.Contains(canaries) {
+		t.Fatal("the canary search missed a value shown on screen")
 	}
 }
