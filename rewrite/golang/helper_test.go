@@ -191,4 +191,3 @@ func mustWrite(t *testing.T, p string, b []byte) {
 		t.Fatal(err)
 	}
 }
-
