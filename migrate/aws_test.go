@@ -578,3 +578,31 @@ func TestAWSFakeRejectsBadTags(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSTargetRegion sends each target to its own region (the fake
+// builds ARNs from the region the request was signed for).
+func TestAWSTargetRegion(t *testing.T) {
+	_, a := startAWS(t, asmfake.Options{})
+	ctx := t.Context()
+	for _, tc := range []struct{ region, want string }{
+		{"", awsTestRegion},
+		{"us-east-1", "us-east-1"},
+		{"ap-southeast-2", "ap-southeast-2"},
+	} {
+		tgt := plan.Target{Region: tc.region, Name: "prod/in-" + tc.want}
+		if _, err := a.Put(ctx, tgt, cloudCanary(t), Metadata{}, Current{}); err != nil {
+			t.Fatalf("%s: %v", tc.want, err)
+		}
+		c, _, err := a.client(tc.region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(tgt.Name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if arn := aws.ToString(out.ARN); !strings.Contains(arn, ":"+tc.want+":") {
+			t.Errorf("target region %q: ARN %q", tc.region, arn)
+		}
+	}
+}

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/env2vault/env2vault/migrate/internal/asmfake"
+	"github.com/env2vault/env2vault/migrate/internal/gsmfake"
+	"github.com/env2vault/env2vault/plan"
 	"github.com/env2vault/env2vault/secret"
 )
 
@@ -116,5 +120,52 @@ func TestCloudHelpers(t *testing.T) {
 	}
 	if got := cloudTruncate("héllo", 2); got != "h" {
 		t.Errorf("cloudTruncate split a rune: %q", got)
+	}
+}
+
+// TestCloudConcurrentPuts writes many targets at once through one
+// backend of each kind (run with -race).
+func TestCloudConcurrentPuts(t *testing.T) {
+	type kind struct {
+		name    string
+		backend Backend
+		target  func(i int) plan.Target
+	}
+	_, g := startGCP(t, gsmfake.Options{})
+	_, a := startAWS(t, asmfake.Options{})
+	for _, k := range []kind{
+		{"gcp", g, func(i int) plan.Target { return plan.Target{Project: gcpTestProject, SecretID: fmt.Sprintf("s%d", i)} }},
+		{"aws", a, func(i int) plan.Target {
+			return plan.Target{Name: fmt.Sprintf("prod/s%d", i), Region: []string{"", "us-east-1"}[i%2]}
+		}},
+	} {
+		t.Run(k.name, func(t *testing.T) {
+			var wg sync.WaitGroup
+			errs := make(chan error, 16)
+			for i := range 16 {
+				wg.Go(func() {
+					v := secret.New(fmt.Sprintf("value-%d", i))
+					prev, err := k.backend.Get(t.Context(), k.target(i))
+					if err == nil {
+						_, err = k.backend.Put(t.Context(), k.target(i), v, Metadata{PlanID: "p"}, prev)
+					}
+					if err == nil {
+						var got Current
+						got, err = k.backend.Get(t.Context(), k.target(i))
+						if err == nil && !got.Value.Equal(v) {
+							err = fmt.Errorf("target %d read back another value", i)
+						}
+					}
+					errs <- err
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }
