@@ -130,6 +130,8 @@ type Stats struct {
 	BytesScanned int64 `json:"bytes_scanned"`
 	Skipped      int   `json:"skipped"`
 	Secrets      int   `json:"secrets"`
+	// Ignored counts findings dropped by .env2vaultignore or .gitleaksignore.
+	Ignored int `json:"ignored"`
 }
 
 // Result is everything one scan found. Its JSON encoding is the scan
