@@ -80,7 +80,10 @@ func TestHistory(t *testing.T) {
 		t.Errorf("Tracked = %v", tracked)
 	}
 
-	env := func(p string) bool { b := filepath.Base(p); return strings.HasPrefix(b, ".env") || strings.HasSuffix(b, ".env") }
+	env := func(p string) bool {
+		b := filepath.Base(p)
+		return strings.HasPrefix(b, ".env") || strings.HasSuffix(b, ".env")
+	}
 	paths, err := CommittedPaths(ctx, dir, env)
 	if err != nil {
 		t.Fatal(err)
