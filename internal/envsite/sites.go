@@ -1,6 +1,8 @@
 package envsite
 
 import (
+	"bytes"
+	"sort"
 	"strings"
 
 	ts "github.com/tree-sitter/go-tree-sitter"
@@ -59,10 +61,27 @@ type Site struct {
 func (t *Tree) Sites() []Site {
 	var all []Site
 	if t.Grammar == Python {
-		all = t.pySites()
+		all = t.pySitesIndexed()
 	} else {
-		all = t.jsSites()
+		all = t.jsSitesIndexed()
 	}
+	return cleanSites(all)
+}
+
+// sitesByWalk is the reference implementation of Sites: it visits every
+// node. Sites gives the same answer by looking only at the nodes around
+// occurrences of the words that every read needs (tested to agree).
+func (t *Tree) sitesByWalk() []Site {
+	var all []Site
+	if t.Grammar == Python {
+		all = t.pySitesWalk()
+	} else {
+		all = t.jsSitesWalk()
+	}
+	return cleanSites(all)
+}
+
+func cleanSites(all []Site) []Site {
 	// Error recovery can produce zero-width (missing) names.
 	out := all[:0]
 	for _, s := range all {
@@ -88,7 +107,7 @@ type pyNames struct {
 	getenv  map[string]bool // names bound to os.getenv
 }
 
-func (t *Tree) pySites() []Site {
+func (t *Tree) pySitesWalk() []Site {
 	names := pyNames{os: map[string]bool{"os": true}, environ: map[string]bool{}, getenv: map[string]bool{}}
 	var cands []*ts.Node
 	t.Walk(func(n *ts.Node) bool {
@@ -110,6 +129,74 @@ func (t *Tree) pySites() []Site {
 			out = append(out, s)
 		}
 	}
+	return out
+}
+
+// pySitesIndexed finds the same sites as pySitesWalk from the
+// occurrences of "import", "environ" and "getenv" only. A file that
+// renames environ or getenv on import falls back to the walk.
+func (t *Tree) pySitesIndexed() []Site {
+	names := pyNames{os: map[string]bool{"os": true}, environ: map[string]bool{}, getenv: map[string]bool{}}
+	seen := map[uintptr]bool{}
+	for _, i := range occurrences(t.Src, "import") {
+		kw := t.Root.DescendantForByteRange(i, i+6)
+		if kw == nil || kw.IsNamed() || t.Text(kw) != "import" {
+			continue
+		}
+		st := kw.Parent()
+		if st == nil || seen[st.Id()] {
+			continue
+		}
+		seen[st.Id()] = true
+		switch t.Kind(st) {
+		case "import_statement":
+			t.pyImport(st, &names)
+		case "import_from_statement":
+			t.pyImportFrom(st, &names)
+		}
+	}
+	for n := range names.environ {
+		if n != "environ" {
+			return t.pySitesWalk()
+		}
+	}
+	for n := range names.getenv {
+		if n != "getenv" {
+			return t.pySitesWalk()
+		}
+	}
+	var out []Site
+	for _, word := range []string{"environ", "getenv"} {
+		for _, i := range occurrences(t.Src, word) {
+			id := t.Root.NamedDescendantForByteRange(i, i+uint(len(word)))
+			if t.Kind(id) != "identifier" || id.StartByte() != i || id.EndByte() != i+uint(len(word)) {
+				continue
+			}
+			e := id
+			if p := id.Parent(); t.Kind(p) == "attribute" && same(p.ChildByFieldName("attribute"), id) {
+				e = p
+			}
+			p := e.Parent()
+			var cand *ts.Node
+			switch {
+			case p == nil:
+			case word == "environ" && t.Kind(p) == "subscript" && same(p.ChildByFieldName("value"), e):
+				cand = p
+			case word == "environ" && t.Kind(p) == "attribute" && same(p.ChildByFieldName("object"), e):
+				if c := p.Parent(); t.Kind(c) == "call" && same(c.ChildByFieldName("function"), p) {
+					cand = c
+				}
+			case word == "getenv" && t.Kind(p) == "call" && same(p.ChildByFieldName("function"), e):
+				cand = p
+			}
+			if cand != nil {
+				if s, ok := t.pySite(cand, &names); ok {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	sortSites(out)
 	return out
 }
 
@@ -310,44 +397,103 @@ func (t *Tree) unwrapTS(n *ts.Node) *ts.Node {
 	return n
 }
 
-func (t *Tree) jsSites() []Site {
+func (t *Tree) jsSitesWalk() []Site {
 	var out []Site
 	t.Walk(func(n *ts.Node) bool {
-		switch t.Kind(n) {
-		case "member_expression":
-			obj := n.ChildByFieldName("object")
-			ok, fe := t.envObject(obj)
-			prop := n.ChildByFieldName("property")
-			if ok && t.Kind(prop) == "property_identifier" && !t.jsIsStore(n) {
-				out = append(out, Site{Kind: JSMember, Key: t.Text(prop), Node: n, Object: obj, KeyNode: prop, Frontend: fe})
-			}
-		case "subscript_expression":
-			obj := n.ChildByFieldName("object")
-			ok, fe := t.envObject(obj)
-			idx := n.ChildByFieldName("index")
-			if k, isStr := t.jsString(idx); ok && isStr && !t.jsIsStore(n) {
-				out = append(out, Site{Kind: JSSubscript, Key: k, Node: n, Object: obj, KeyNode: idx, Frontend: fe})
-			}
-		case "variable_declarator":
-			pat := n.ChildByFieldName("name")
-			val := n.ChildByFieldName("value")
-			if t.Kind(pat) == "object_pattern" {
-				if ok, fe := t.envObject(val); ok {
-					out = append(out, t.jsPattern(pat, n, val, fe)...)
-				}
-			}
-		case "assignment_expression":
-			pat := n.ChildByFieldName("left")
-			val := n.ChildByFieldName("right")
-			if t.Kind(pat) == "object_pattern" {
-				if ok, fe := t.envObject(val); ok {
-					out = append(out, t.jsPattern(pat, nil, val, fe)...)
-				}
-			}
-		}
+		out = append(out, t.jsCandidate(n)...)
 		return true
 	})
 	return out
+}
+
+// jsSitesIndexed finds the same sites as jsSitesWalk from the
+// occurrences of "env" only: every read has an env property.
+func (t *Tree) jsSitesIndexed() []Site {
+	var out []Site
+	for _, i := range occurrences(t.Src, "env") {
+		id := t.Root.NamedDescendantForByteRange(i, i+3)
+		if t.Kind(id) != "property_identifier" || id.StartByte() != i || id.EndByte() != i+3 {
+			continue
+		}
+		obj := id.Parent()
+		if t.Kind(obj) != "member_expression" || !same(obj.ChildByFieldName("property"), id) {
+			continue
+		}
+		p := obj.Parent()
+		for isTSWrapper(t.Kind(p)) {
+			p = p.Parent()
+		}
+		if p != nil {
+			out = append(out, t.jsCandidate(p)...)
+		}
+	}
+	sortSites(out)
+	return out
+}
+
+// jsCandidate returns the reads n is, if any.
+func (t *Tree) jsCandidate(n *ts.Node) []Site {
+	switch t.Kind(n) {
+	case "member_expression":
+		obj := n.ChildByFieldName("object")
+		ok, fe := t.envObject(obj)
+		prop := n.ChildByFieldName("property")
+		if ok && t.Kind(prop) == "property_identifier" && !t.jsIsStore(n) {
+			return []Site{{Kind: JSMember, Key: t.Text(prop), Node: n, Object: obj, KeyNode: prop, Frontend: fe}}
+		}
+	case "subscript_expression":
+		obj := n.ChildByFieldName("object")
+		ok, fe := t.envObject(obj)
+		idx := n.ChildByFieldName("index")
+		if k, isStr := t.jsString(idx); ok && isStr && !t.jsIsStore(n) {
+			return []Site{{Kind: JSSubscript, Key: k, Node: n, Object: obj, KeyNode: idx, Frontend: fe}}
+		}
+	case "variable_declarator":
+		pat := n.ChildByFieldName("name")
+		if t.Kind(pat) == "object_pattern" {
+			val := n.ChildByFieldName("value")
+			if ok, fe := t.envObject(val); ok {
+				return t.jsPattern(pat, n, val, fe)
+			}
+		}
+	case "assignment_expression":
+		pat := n.ChildByFieldName("left")
+		if t.Kind(pat) == "object_pattern" {
+			val := n.ChildByFieldName("right")
+			if ok, fe := t.envObject(val); ok {
+				return t.jsPattern(pat, nil, val, fe)
+			}
+		}
+	}
+	return nil
+}
+
+func isTSWrapper(kind string) bool {
+	switch kind {
+	case "parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression", "type_assertion":
+		return true
+	}
+	return false
+}
+
+func same(a, b *ts.Node) bool { return a != nil && b != nil && a.Id() == b.Id() }
+
+// occurrences returns the byte offsets of word in src.
+func occurrences(src []byte, word string) []uint {
+	var out []uint
+	w := []byte(word)
+	for off := 0; ; {
+		i := bytes.Index(src[off:], w)
+		if i < 0 {
+			return out
+		}
+		out = append(out, uint(off+i))
+		off += i + len(w)
+	}
+}
+
+func sortSites(s []Site) {
+	sort.SliceStable(s, func(i, j int) bool { return s[i].Node.StartByte() < s[j].Node.StartByte() })
 }
 
 // jsPattern lists the properties an object pattern takes from the
