@@ -126,6 +126,7 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 		return r
 	}
 	var values []secret.Value
+	matched, mismatched := 0, 0
 	for i := range p.Secrets {
 		s := &p.Secrets[i]
 		front := IsFrontend(*s)
@@ -155,11 +156,13 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 				continue // already rewritten
 			case opts.Fingerprinter != nil && s.Fingerprint != "" && !opts.Fingerprinter.Matches(v, s.Fingerprint):
 				values = append(values, v)
+				mismatched++
 				note.Text = fmt.Sprintf("%s changed since the plan was made; not rewritten (scan and plan again)", s.Name)
 				cs.Notes = append(cs.Notes, note)
 				continue
 			}
 			values = append(values, v)
+			matched++
 			if first.IsZero() {
 				first = v
 			}
@@ -169,6 +172,9 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 		if !front && !first.IsZero() {
 			cs.secrets = append(cs.secrets, rewired{name: s.Name, target: s.Target, fingerprint: s.Fingerprint, value: first})
 		}
+	}
+	if mismatched > 0 && matched == 0 {
+		return nil, fmt.Errorf("no source matches its fingerprint in the plan: is %s (or the key file) the same as when the plan was made?", secret.KeyEnv)
 	}
 	for _, rd := range p.Reads {
 		if !localPath(rd.Path) {
