@@ -516,6 +516,7 @@ func (s *scanner) add(repo *repoState, found []Finding) {
 	for i := range found {
 		f := &found[i]
 		f.Root, f.Repo = repo.Root, repo.Name
+		f.Hint = SafeHint(f.Hint)
 		if s.opts.Fingerprinter != nil && !f.Value.IsZero() {
 			f.Fingerprint = s.opts.Fingerprinter.Fingerprint(f.Value)
 		}
