@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/env2vault/env2vault/discover"
+	"github.com/env2vault/env2vault/discover/report"
 )
 
 // findingsStep reviews the scan, one table per repo.
@@ -138,13 +139,14 @@ func (s *findingsStep) mark(i int, f discover.Finding) string {
 
 // keyOrHint names a finding by its key, else by its provider hint.
 func keyOrHint(f discover.Finding) string {
+	hint := report.SafeHint(f.Hint)
 	switch {
-	case f.Key != "" && f.Hint != "":
-		return f.Key + " (" + f.Hint + ")"
+	case f.Key != "" && hint != "":
+		return f.Key + " (" + hint + ")"
 	case f.Key != "":
 		return f.Key
-	case f.Hint != "":
-		return f.Hint
+	case hint != "":
+		return hint
 	}
 	return dash(f.Rule)
 }
@@ -315,8 +317,8 @@ func (s *findingsStep) view(m *Model) string {
 		if f.Context != "" {
 			detail += " · context " + string(f.Context)
 		}
-		if f.Hint != "" {
-			detail += " · value " + f.Hint + " (masked)"
+		if hint := report.SafeHint(f.Hint); hint != "" {
+			detail += " · value " + hint + " (masked)"
 		} else {
 			detail += " · value masked"
 		}

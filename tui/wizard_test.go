@@ -213,13 +213,24 @@ func TestCtrlCCancels(t *testing.T) {
 }
 
 // TestCanaryCheckWorks makes sure the canary search would notice a leak:
-// a finding whose hint (wrongly) held a value must be caught.
+// a finding whose path (absurdly) held a value must be caught.
 func TestCanaryCheckWorks(t *testing.T) {
 	env := newFakeEnv()
-	env.res.Findings[0].Hint = canaries[0]
+	env.res.Findings[0].Path = canaries[0]
 	h := newHarness(t, env.services())
 	h.key("enter")
 	if !h.Contains(canaries) {
 		t.Fatal("the canary search missed a value shown on screen")
+	}
+}
+
+// TestHintsAreCutBack shows a hint only when it is a bare provider prefix.
+func TestHintsAreCutBack(t *testing.T) {
+	env := newFakeEnv()
+	env.res.Findings[0].Hint = canaries[0][:12] + "…" // a prefix running into the random part
+	h := newHarness(t, env.services())
+	h.key("enter")
+	if h.Contains([]string{canaries[0][:12]}) {
+		t.Fatal("a hint carrying random characters of the value was shown")
 	}
 }
