@@ -11,7 +11,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/env2vault/env2vault/discover"
-	"github.com/env2vault/env2vault/discover/report"
 )
 
 // findingsStep reviews the scan, one table per repo.
@@ -139,7 +138,7 @@ func (s *findingsStep) mark(i int, f discover.Finding) string {
 
 // keyOrHint names a finding by its key, else by its provider hint.
 func keyOrHint(f discover.Finding) string {
-	hint := report.SafeHint(f.Hint)
+	hint := discover.SafeHint(f.Hint)
 	switch {
 	case f.Key != "" && hint != "":
 		return f.Key + " (" + hint + ")"
@@ -317,7 +316,7 @@ func (s *findingsStep) view(m *Model) string {
 		if f.Context != "" {
 			detail += " · context " + string(f.Context)
 		}
-		if hint := report.SafeHint(f.Hint); hint != "" {
+		if hint := discover.SafeHint(f.Hint); hint != "" {
 			detail += " · value " + hint + " (masked)"
 		} else {
 			detail += " · value masked"
