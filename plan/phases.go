@@ -201,7 +201,7 @@ func (g phaseGen) planning() Phase {
 		switch s.Action {
 		case ActionConflict:
 			l.add(Item{ID: "planning.conflict." + idPart(s.Name), Secret: s.Name,
-				Text: fmt.Sprintf("Resolve %s: %s already holds a different value that changed since it was read; decide which value is current before migrating", s.Name, ref)})
+				Text: fmt.Sprintf("Resolve the conflict for %s at %s before migrating: decide with its owner which value is current", s.Name, ref)})
 		case ActionUpdate:
 			l.add(Item{ID: "planning.update." + idPart(s.Name), Secret: s.Name,
 				Text: fmt.Sprintf("Confirm that %s may be overwritten: %s holds a different value today", s.Name, ref)})
