@@ -42,6 +42,9 @@ type Options struct {
 	Scan func(ctx context.Context, opts discover.Options) (*discover.Result, error)
 }
 
+// testScanHook replaces discover.Scan in this package's tests.
+var testScanHook func(ctx context.Context, opts discover.Options) (*discover.Result, error)
+
 // NewCmd returns the `scan` command.
 func NewCmd(ios *cli.IOStreams) *cobra.Command {
 	opts := &Options{IO: ios}
@@ -135,6 +138,9 @@ func run(ctx context.Context, opts *Options) error {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: err}
 	}
 	scan := opts.Scan
+	if scan == nil {
+		scan = testScanHook
+	}
 	if scan == nil {
 		scan = discover.Scan
 	}
