@@ -39,13 +39,17 @@ var CodeOwnersLocations = []string{"CODEOWNERS", ".github/CODEOWNERS", "docs/COD
 // GitLookup implements Lookup over repos on disk: CODEOWNERS files (last
 // matching pattern wins) and the git command. A repo that is missing (a
 // scan made on another machine) or not a git work tree gives "" answers,
-// not errors. It is safe for concurrent use.
+// not errors. It runs git once per repo and once per file asked about,
+// whatever the number of lines, and is safe for concurrent use.
 type GitLookup struct {
 	// Logger gets a debug line for each git call that failed; nil discards.
 	Logger *slog.Logger
 
-	mu     sync.Mutex
-	owners map[string]*codeOwners // by repo dir
+	mu      sync.Mutex
+	owners  map[string]*codeOwners     // by repo dir
+	tracked map[string]map[string]bool // by repo dir: tracked paths
+	blames  map[string][]string        // by dir|path: date by line-1
+	authors map[string]string          // by dir|path: last author
 }
 
 // NewGitLookup returns a GitLookup.
@@ -64,38 +68,124 @@ func (g *GitLookup) Owner(ctx context.Context, dir, path string) (string, error)
 			return strings.Join(owners, " "), nil
 		}
 	}
+	key := dir + "|" + path
+	g.mu.Lock()
+	a, ok := g.authors[key]
+	g.mu.Unlock()
+	if ok {
+		return a, nil
+	}
 	out, _, err := g.git(ctx, dir, "log", "-1", "--format=%an <%ae>", "--", path)
-	return strings.TrimSpace(out), err
+	if err != nil {
+		return "", err
+	}
+	a = strings.TrimSpace(out)
+	g.mu.Lock()
+	if g.authors == nil {
+		g.authors = map[string]string{}
+	}
+	g.authors[key] = a
+	g.mu.Unlock()
+	return a, nil
 }
 
 // LastChanged implements Lookup using git blame on the line.
 func (g *GitLookup) LastChanged(ctx context.Context, dir, path string, line int) (string, error) {
-	if line < 1 {
-		line = 1
-	}
-	if _, tracked, err := g.git(ctx, dir, "ls-files", "--error-unmatch", "--", path); err != nil || !tracked {
+	tracked, err := g.trackedFiles(ctx, dir)
+	if err != nil || !tracked[path] {
 		return "", err
 	}
-	out, ok, err := g.git(ctx, dir, "blame", "--porcelain", "-L", fmt.Sprintf("%d,%d", line, line), "--", path)
+	dates, err := g.blame(ctx, dir, path)
 	if err != nil {
 		return "", err
 	}
-	if !ok {
-		// The line may be past the end of the committed file: fall back
-		// to the file's last commit.
-		out, _, err = g.git(ctx, dir, "log", "-1", "--format=%ct", "--", path)
-		return unixDate(strings.TrimSpace(out)), err
+	if line >= 1 && line <= len(dates) {
+		return dates[line-1], nil
 	}
-	if strings.HasPrefix(out, strings.Repeat("0", 40)) {
-		return "", nil // changed in the working tree since the last commit
+	// The line is past the end of the committed file: fall back to the
+	// file's last commit.
+	out, _, err := g.git(ctx, dir, "log", "-1", "--format=%ct", "--", path)
+	return unixDate(strings.TrimSpace(out)), err
+}
+
+func (g *GitLookup) trackedFiles(ctx context.Context, dir string) (map[string]bool, error) {
+	g.mu.Lock()
+	t, ok := g.tracked[dir]
+	g.mu.Unlock()
+	if ok {
+		return t, nil
 	}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		if t, ok := strings.CutPrefix(sc.Text(), "committer-time "); ok {
-			return unixDate(t), nil
+	out, _, err := g.git(ctx, dir, "ls-files", "-z")
+	if err != nil {
+		return nil, err
+	}
+	t = map[string]bool{}
+	for _, f := range strings.Split(out, "\x00") {
+		if f != "" {
+			t[f] = true
 		}
 	}
-	return "", nil
+	g.mu.Lock()
+	if g.tracked == nil {
+		g.tracked = map[string]map[string]bool{}
+	}
+	g.tracked[dir] = t
+	g.mu.Unlock()
+	return t, nil
+}
+
+// blame returns the committer date of each line of path's committed
+// version ("" for lines changed since the last commit).
+func (g *GitLookup) blame(ctx context.Context, dir, path string) ([]string, error) {
+	key := dir + "|" + path
+	g.mu.Lock()
+	d, ok := g.blames[key]
+	g.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	out, _, err := g.git(ctx, dir, "blame", "--line-porcelain", "--", path)
+	if err != nil {
+		return nil, err
+	}
+	var dates []string
+	uncommitted := false
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	date := ""
+	for sc.Scan() {
+		l := sc.Text()
+		switch {
+		case strings.HasPrefix(l, "\t"):
+			if uncommitted {
+				date = ""
+			}
+			dates = append(dates, date)
+		case len(l) > 40 && isHex(l[:40]) && l[40] == ' ':
+			uncommitted = strings.Trim(l[:40], "0") == ""
+			date = ""
+		default:
+			if t, ok := strings.CutPrefix(l, "committer-time "); ok {
+				date = unixDate(t)
+			}
+		}
+	}
+	g.mu.Lock()
+	if g.blames == nil {
+		g.blames = map[string][]string{}
+	}
+	g.blames[key] = dates
+	g.mu.Unlock()
+	return dates, nil
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func unixDate(s string) string {

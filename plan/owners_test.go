@@ -147,7 +147,7 @@ func TestGitLookup(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := g.LastChanged(cctx, dir, "config.yml", 1); err == nil {
+	if _, err := NewGitLookup(nil).LastChanged(cctx, dir, "config.yml", 1); err == nil {
 		t.Error("LastChanged with a cancelled context succeeded")
 	}
 }
