@@ -134,9 +134,9 @@ func rewriteDockerfile(src string, edits []dockerEdit) (string, []string, error)
 				}
 			}
 			if used {
-				notes = append(notes, fmt.Sprintf("Dockerfile: build with `docker build --secret id=%s,env=%s` (BuildKit); RUN steps that used it mount it", name, name))
+				notes = append(notes, fmt.Sprintf("build with `docker build --secret id=%s,env=%s` (BuildKit); RUN steps that used it mount it", name, name))
 			} else {
-				notes = append(notes, fmt.Sprintf("Dockerfile: ARG %s was removed; no RUN step used it", name))
+				notes = append(notes, fmt.Sprintf("ARG %s was removed; no RUN step used it", name))
 			}
 		case "ENV":
 			out, name, ok := dropEnvPair(in.text, e.Value)
@@ -149,7 +149,7 @@ func rewriteDockerfile(src string, edits []dockerEdit) (string, []string, error)
 			} else {
 				replace[idx] = comment + out + "\n"
 			}
-			notes = append(notes, fmt.Sprintf("Dockerfile: ENV %s was removed from the image; inject it when the container starts", name))
+			notes = append(notes, fmt.Sprintf("ENV %s was removed from the image; inject it when the container starts", name))
 		default:
 			return src, nil, fmt.Errorf("Dockerfile line %d: %s holds the value of %s; only ARG and ENV are rewritten, move it by hand", in.start+1, strings.ToUpper(fields[0]), e.Name)
 		}

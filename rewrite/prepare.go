@@ -641,6 +641,9 @@ func repoBindings(r *repoWork, envs []string) []Binding {
 			continue
 		}
 		s, src := sv.s, sv.src
+		if !codeSource(src) {
+			continue // compose, CI, Dockerfile and Kubernetes values are not read by code
+		}
 		ev := s.EnvVar
 		if src.Kind == plan.SourceEnvFile && src.Key != "" {
 			ev = src.Key
@@ -684,6 +687,19 @@ func repoBindings(r *repoWork, envs []string) []Binding {
 		return out[i].Environment < out[j].Environment
 	})
 	return out
+}
+
+// codeSource reports whether a source is one code reads: an .env entry or
+// a hardcoded value in source code.
+func codeSource(src plan.Source) bool {
+	if src.Kind == plan.SourceEnvFile {
+		return true
+	}
+	switch discover.Context(src.Context) {
+	case discover.ContextCompose, discover.ContextCI, discover.ContextDockerfile, discover.ContextKubernetes, discover.ContextFrontend:
+		return false
+	}
+	return true
 }
 
 func errSuffix(err error) string {
