@@ -84,6 +84,7 @@ type Model struct {
 	err           error  // the last failure, shown on the status line
 	note          string // the last informational message
 	quitting      bool
+	interrupted   bool // left with Ctrl+C
 	// inline runs operations inside Update (Options.Inline).
 	inline bool
 
@@ -135,6 +136,13 @@ func New(ctx context.Context, opts Options) *Model {
 // and its journal before returning, so a later run can resume.
 func (m *Model) Wait() { m.ops.Wait() }
 
+// Interrupted reports whether the user left with Ctrl+C (rather than
+// finishing on the last step), and the step they were on.
+func (m *Model) Interrupted() (bool, string) {
+	info := stepInfo[m.step]
+	return m.interrupted, fmt.Sprintf("step %d of %d (%s)", info.n, totalSteps, strings.ToLower(info.title))
+}
+
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd {
 	return tea.Batch(m.roots.form.Init(), m.spin.Tick)
@@ -152,7 +160,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, m.keys.Quit):
-			m.quitting = true
+			m.quitting, m.interrupted = true, true
 			m.cancel()
 			return m, tea.Quit
 		case key.Matches(msg, m.keys.Help) && !m.typing():
