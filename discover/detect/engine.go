@@ -1,0 +1,809 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/viper"
+	"github.com/zricethezav/gitleaks/v8/config"
+	gldetect "github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
+	"github.com/zricethezav/gitleaks/v8/logging"
+	"github.com/zricethezav/gitleaks/v8/report"
+)
+
+// maxDecodeDepth matches the gitleaks CLI default (--max-decode-depth 5).
+const maxDecodeDepth = 5
+
+// allowSignature is the inline comment that silences a finding.
+const allowSignature = "gitleaks:allow"
+
+// engine runs gitleaks' default rules the way gitleaks does, but only
+// where they can match. gitleaks runs every rule whose keyword occurs
+// anywhere in a file over the whole file; engine finds keyword hits with
+// one Aho-Corasick pass and runs each rule only on the lines around its
+// hits, as far as the rule's regex can reach (see analyze). Rules whose
+// matches need not contain a keyword, or can span any number of lines,
+// still run over the whole file when one of their keywords occurs. The
+// rare files that hold base64/hex/percent/unicode-encoded text are
+// handed to gitleaks itself for its decoding passes, on a copy of the
+// file that keeps only the lines around the encoded text.
+type engine struct {
+	cfg      config.Config
+	rules    []*crule
+	ac       *acMachine
+	kwRules  [][]int32 // keyword index -> rule indices
+	assignKW []bool    // keyword index -> used by the assignment heuristics
+	ctxLines int       // context kept around encoded text
+	gl       *gldetect.Detector
+}
+
+// crule is one compiled gitleaks rule with its reach.
+type crule struct {
+	config.Rule
+	reach reach
+	// whole is set when the rule must see the whole file.
+	whole bool
+	// kw are the indexes of the rule's keywords in the automaton.
+	kw []int32
+}
+
+var (
+	engineOnce sync.Once
+	sharedEng  *engine
+	engineErr  error
+)
+
+// defaultEngine builds the engine for gitleaks' default config once.
+func defaultEngine() (*engine, error) {
+	engineOnce.Do(func() {
+		// gitleaks logs matched secrets at trace and debug level; make
+		// sure nothing of it can ever reach a log.
+		logging.Logger = zerolog.Nop()
+		v := viper.New()
+		v.SetConfigType("toml")
+		if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+			engineErr = fmt.Errorf("reading gitleaks' default rules: %w", err)
+			return
+		}
+		var vc config.ViperConfig
+		if err := v.Unmarshal(&vc); err != nil {
+			engineErr = fmt.Errorf("reading gitleaks' default rules: %w", err)
+			return
+		}
+		cfg, err := vc.Translate()
+		if err != nil {
+			engineErr = fmt.Errorf("compiling gitleaks' default rules: %w", err)
+			return
+		}
+		sharedEng = newEngine(cfg)
+	})
+	return sharedEng, engineErr
+}
+
+func newEngine(cfg config.Config) *engine {
+	e := &engine{cfg: cfg}
+	kwIndex := map[string]int32{}
+	var keywords []string
+	for _, id := range cfg.OrderedRules {
+		r := cfg.Rules[id]
+		cr := &crule{Rule: r}
+		if r.Regex != nil {
+			cr.reach = analyze(r.Regex.String(), r.Keywords)
+		}
+		cr.whole = !cr.reach.windowed()
+		ri := int32(len(e.rules))
+		e.rules = append(e.rules, cr)
+		for _, k := range r.Keywords {
+			i, ok := kwIndex[k]
+			if !ok {
+				i = int32(len(keywords))
+				kwIndex[k] = i
+				keywords = append(keywords, k)
+				e.kwRules = append(e.kwRules, nil)
+			}
+			e.kwRules[i] = append(e.kwRules[i], ri)
+			cr.kw = append(cr.kw, i)
+		}
+		if cr.reach.windowed() {
+			e.ctxLines = max(e.ctxLines, cr.reach.before, cr.reach.after)
+		}
+	}
+	e.ctxLines += 2
+	for _, k := range assignKeywords {
+		if _, ok := kwIndex[k]; !ok {
+			kwIndex[k] = int32(len(keywords))
+			keywords = append(keywords, k)
+			e.kwRules = append(e.kwRules, nil)
+		}
+	}
+	e.assignKW = make([]bool, len(keywords))
+	for _, k := range assignKeywords {
+		e.assignKW[kwIndex[k]] = true
+	}
+	e.ac = newACMachine(keywords)
+	e.gl = gldetect.NewDetector(cfg)
+	e.gl.MaxDecodeDepth = maxDecodeDepth
+	return e
+}
+
+// assignKeywords open lines to the assignment heuristics (context.go).
+var assignKeywords = []string{
+	"password", "passwd", "pwd", "pass", "secret", "token", "key", "credential", "creds", "dsn",
+	"salt", "pepper", "webhook", "passphrase",
+}
+
+// scratch is per-call working memory, pooled to keep allocations down.
+type scratch struct {
+	hits    []acHit
+	nl      []int // offsets of '\n'
+	present []bool
+	applies []bool
+	wins    [][]lineRange
+	keep    []bool
+	matches [][]int
+}
+
+type lineRange struct{ from, to int } // inclusive line indexes (0-based)
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// detect returns gitleaks' findings for one file, as gitleaks' own
+// Detect would for a fragment holding the whole file (StartLine 0-based,
+// StartColumn with gitleaks' quirk).
+func (e *engine) detect(path, raw string) []report.Finding {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	return e.detectWith(sc, path, raw)
+}
+
+// detectWith is detect with caller-owned scratch memory; on return
+// sc.hits holds the keyword hits and sc.nl the newline offsets of raw.
+func (e *engine) detectWith(sc *scratch, path, raw string) []report.Finding {
+	sc.hits, sc.nl = sc.hits[:0], sc.nl[:0]
+	if raw == "" {
+		return nil
+	}
+	if e.pathAllowed(e.cfg.Allowlists, path) {
+		sc.nl = newlines(raw, sc.nl)
+		return nil
+	}
+	if foldHazard(raw) {
+		sc.hits = e.foldedHits(raw, sc.hits[:0])
+	} else {
+		sc.hits = e.ac.find(raw, sc.hits[:0])
+	}
+	sc.nl = newlines(raw, sc.nl[:0])
+	nRules := len(e.rules)
+	sc.present = resetBools(sc.present, len(e.ac.keywords))
+	sc.applies = resetBools(sc.applies, nRules)
+	if cap(sc.wins) < nRules {
+		sc.wins = make([][]lineRange, nRules)
+	}
+	sc.wins = sc.wins[:nRules]
+	for i := range sc.wins {
+		sc.wins[i] = sc.wins[i][:0]
+	}
+	for _, h := range sc.hits {
+		sc.present[h.kw] = true
+	}
+
+	var findings []report.Finding
+	lastLine := len(sc.nl) // index of the last line
+	for ri, r := range e.rules {
+		if !e.ruleApplies(r, path, sc.present) {
+			continue
+		}
+		sc.applies[ri] = true
+		if r.Regex == nil {
+			// A path-only rule matched the path.
+			findings = append(findings, report.Finding{
+				RuleID: r.RuleID, Description: r.Description, File: path,
+				Match: "file detected: " + path, Tags: r.Tags,
+			})
+		}
+	}
+	// Windows around keyword hits for windowed rules.
+	for _, h := range sc.hits {
+		line := -1
+		for _, ri := range e.kwRules[h.kw] {
+			r := e.rules[ri]
+			if r.whole || !sc.applies[ri] || r.Regex == nil {
+				continue
+			}
+			if line < 0 {
+				// Keywords hold no newline: the line of the keyword's
+				// last byte is its line.
+				line = sort.SearchInts(sc.nl, int(h.end)-1)
+			}
+			w := lineRange{max(0, line-r.reach.before), min(lastLine, line+r.reach.after)}
+			ws := sc.wins[ri]
+			if n := len(ws); n > 0 && w.from <= ws[n-1].to+1 {
+				ws[n-1].to = max(ws[n-1].to, w.to)
+			} else {
+				ws = append(ws, w)
+			}
+			sc.wins[ri] = ws
+		}
+	}
+	for ri, r := range e.rules {
+		if !sc.applies[ri] || r.Regex == nil {
+			continue
+		}
+		if r.whole {
+			findings = e.runRule(r, path, raw, 0, len(raw), sc, findings)
+			continue
+		}
+		for _, w := range sc.wins[ri] {
+			from := 0
+			if w.from > 0 {
+				from = sc.nl[w.from-1] + 1
+			}
+			to := len(raw)
+			if w.to < len(sc.nl) {
+				to = sc.nl[w.to] + 1
+			}
+			findings = e.runRule(r, path, raw, from, to, sc, findings)
+		}
+	}
+	findings = append(findings, e.decoded(path, raw, sc)...)
+	return filterGeneric(findings)
+}
+
+// ruleApplies mirrors gitleaks' per-rule gates: its path regex, its path
+// allowlists and its keywords.
+func (e *engine) ruleApplies(r *crule, path string, present []bool) bool {
+	if r.SkipReport {
+		return false
+	}
+	if r.Regex != nil && len(r.kw) > 0 {
+		hit := false
+		for _, k := range r.kw {
+			if present[k] {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	if r.Path != nil && !r.Path.MatchString(path) {
+		return false
+	}
+	if e.pathAllowed(r.Allowlists, path) {
+		return false
+	}
+	return r.Regex != nil || r.Path != nil
+}
+
+// pathAllowed mirrors gitleaks' checkCommitOrPathAllowed for a fragment
+// without a commit.
+func (e *engine) pathAllowed(lists []*config.Allowlist, path string) bool {
+	if path == "" {
+		return false
+	}
+	for _, a := range lists {
+		pathOK := a.PathAllowed(path)
+		if a.MatchCondition == config.AllowlistMatchAnd {
+			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
+				continue // checked per finding
+			}
+			if len(a.Commits) > 0 {
+				continue // no commit here: the AND can never hold
+			}
+			if len(a.Paths) > 0 && pathOK {
+				return true
+			}
+			continue
+		}
+		if pathOK {
+			return true
+		}
+	}
+	return false
+}
+
+// runRule runs one rule's regex over raw[from:to] and turns matches into
+// findings exactly as gitleaks' detectRule does.
+func (e *engine) runRule(r *crule, path, raw string, from, to int, sc *scratch, out []report.Finding) []report.Finding {
+	matches := r.Regex.FindAllStringIndex(raw[from:to], -1)
+	for _, m := range matches {
+		start := m[0] + from
+		secret := strings.Trim(raw[start:m[1]+from], "\n")
+		end := start + len(secret)
+		loc := locate(sc.nl, raw, start, end)
+		if end > loc.endLineIndex {
+			loc.endLineIndex = end
+		}
+		f := report.Finding{
+			RuleID:      r.RuleID,
+			Description: r.Description,
+			StartLine:   loc.startLine,
+			EndLine:     loc.endLine,
+			StartColumn: loc.startColumn,
+			EndColumn:   loc.endColumn,
+			Line:        raw[loc.startLineIndex:loc.endLineIndex],
+			Match:       secret,
+			Secret:      secret,
+			File:        path,
+			Tags:        r.Tags,
+		}
+		if strings.Contains(f.Line, allowSignature) {
+			continue
+		}
+		if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
+			if r.SecretGroup > 0 {
+				if len(groups) <= r.SecretGroup {
+					continue
+				}
+				f.Secret = groups[r.SecretGroup]
+			} else {
+				for _, g := range groups[1:] {
+					if g != "" {
+						f.Secret = g
+						break
+					}
+				}
+			}
+		}
+		ent := shannonEntropy(f.Secret)
+		f.Entropy = float32(ent)
+		if r.Entropy != 0 && ent <= r.Entropy {
+			continue
+		}
+		if findingAllowed(f, path, f.Line, e.cfg.Allowlists) || findingAllowed(f, path, f.Line, r.Allowlists) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// findingAllowed mirrors gitleaks' checkFindingAllowed for a fragment
+// without a commit.
+func findingAllowed(f report.Finding, path, line string, lists []*config.Allowlist) bool {
+	for _, a := range lists {
+		target := f.Secret
+		switch a.RegexTarget {
+		case "match":
+			target = f.Match
+		case "line":
+			target = line
+		}
+		regexOK := a.RegexAllowed(target)
+		stopOK, _ := a.ContainsStopWord(f.Secret)
+		if a.MatchCondition == config.AllowlistMatchAnd {
+			checks := []bool{}
+			if len(a.Commits) > 0 {
+				checks = append(checks, false)
+			}
+			if len(a.Paths) > 0 {
+				checks = append(checks, a.PathAllowed(path))
+			}
+			if len(a.Regexes) > 0 {
+				checks = append(checks, regexOK)
+			}
+			if len(a.StopWords) > 0 {
+				checks = append(checks, stopOK)
+			}
+			all := true
+			for _, c := range checks {
+				all = all && c
+			}
+			if all {
+				return true
+			}
+			continue
+		}
+		if regexOK || stopOK {
+			return true
+		}
+	}
+	return false
+}
+
+// location is where a match sits, computed as gitleaks computes it.
+type location struct {
+	startLine, endLine           int
+	startColumn, endColumn       int
+	startLineIndex, endLineIndex int
+}
+
+// locate reproduces gitleaks' location() (including its columns, which
+// are one too high after the first line) using the sorted newline
+// offsets nl instead of a linear scan.
+func locate(nl []int, raw string, start, end int) location {
+	var loc location
+	idx := nl
+	if len(idx) == 0 {
+		idx = []int{len(raw)}
+	}
+	prev := func(k int) int {
+		if k == 0 {
+			return 0
+		}
+		return idx[k-1]
+	}
+	// Start: the first k with prev(k) <= start < idx[k].
+	k := sort.Search(len(idx), func(i int) bool { return idx[i] > start })
+	lineSet := k < len(idx)
+	if lineSet {
+		loc.startLine, loc.endLine = k, k
+		loc.startColumn = start - prev(k) + 1
+		loc.startLineIndex = prev(k)
+		loc.endLineIndex = idx[k]
+	}
+	// End: the k with prev(k) < end <= idx[k].
+	j := sort.Search(len(idx), func(i int) bool { return idx[i] >= end })
+	if j < len(idx) && prev(j) < end {
+		loc.endLine = j
+		loc.endColumn = end - prev(j)
+		loc.endLineIndex = idx[j]
+	}
+	if !lineSet {
+		last := idx[len(idx)-1]
+		loc.startColumn = start - last + 1
+		loc.endColumn = end - last
+		loc.startLine = len(idx)
+		loc.endLine = len(idx)
+		i := 0
+		for end+i < len(raw) && raw[end+i] != '\n' && raw[end+i] != '\r' {
+			i++
+		}
+		loc.endLineIndex = end + i
+	}
+	return loc
+}
+
+// decoded runs gitleaks' decoding passes when the file holds encoded
+// text. gitleaks decodes every base64, hex, percent and unicode-escaped
+// run it finds and scans the decoded text again (up to five times). The
+// search is costly, and almost no file has such text, so this first finds
+// the lines that do (a cheap byte scan, confirmed by gitleaks' decoder
+// on just those lines) and then lets gitleaks scan a copy of the file in
+// which every other line is blanked (line numbers and columns stay put).
+func (e *engine) decoded(path, raw string, sc *scratch) []report.Finding {
+	nLines := len(sc.nl) + 1
+	sc.keep = resetBools(sc.keep, nLines)
+	found := false
+	dec := codec.NewDecoder()
+	lineStart := 0
+	runStart, runLine := -1, 0
+	flush := func(end, endLine int) {
+		if runStart < 0 {
+			return
+		}
+		_, segs := dec.Decode(raw[runStart:end], nil)
+		if len(segs) > 0 {
+			found = true
+			for l := max(0, runLine-e.ctxLines); l <= min(nLines-1, endLine+e.ctxLines); l++ {
+				sc.keep[l] = true
+			}
+		}
+		runStart = -1
+	}
+	for li := 0; li < nLines; li++ {
+		lineEnd := len(raw)
+		if li < len(sc.nl) {
+			lineEnd = sc.nl[li] + 1
+		}
+		if maybeEncoded(raw[lineStart:lineEnd]) {
+			if runStart < 0 {
+				runStart, runLine = lineStart, li
+			}
+		} else {
+			flush(lineStart, li-1)
+		}
+		lineStart = lineEnd
+	}
+	flush(len(raw), nLines-1)
+	if !found {
+		return nil
+	}
+	// Keep the lines of keywords whose rules need not match at the
+	// keyword, so gitleaks' keyword gate opens for them as it would on
+	// the whole file.
+	for _, h := range sc.hits {
+		for _, ri := range e.kwRules[h.kw] {
+			if e.rules[ri].whole {
+				sc.keep[sort.SearchInts(sc.nl, int(h.end)-1)] = true
+				break
+			}
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(raw) / 4)
+	lineStart = 0
+	for li := 0; li < nLines; li++ {
+		lineEnd := len(raw)
+		if li < len(sc.nl) {
+			lineEnd = sc.nl[li] + 1
+		}
+		if sc.keep[li] {
+			b.WriteString(raw[lineStart:lineEnd])
+		} else if li < len(sc.nl) {
+			b.WriteByte('\n')
+		}
+		lineStart = lineEnd
+	}
+	DbgFiles++
+	DbgR += b.Len()
+	DbgPaths = append(DbgPaths, fmt.Sprintf("%s %d %d", path, b.Len(), len(raw)))
+	var out []report.Finding
+	for _, f := range e.gl.Detect(gldetect.Fragment{Raw: b.String(), FilePath: path}) {
+		if isDecoded(f) {
+			f.Line = "" // the blanked copy's line; not needed further
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func isDecoded(f report.Finding) bool {
+	for _, t := range f.Tags {
+		if strings.HasPrefix(t, "decoded:") {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	isHex   [256]bool
+	isB64ch [256]bool
+	b64val  [256]int8 // value in the standard or URL alphabet, -1 if none
+	likely  [256]bool // gitleaks' "likely base64" characters
+)
+
+func init() {
+	for _, c := range "0123456789abcdefABCDEF" {
+		isHex[c] = true
+	}
+	for i := range b64val {
+		b64val[i] = -1
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		b64val[std[i]] = int8(i)
+		isB64ch[std[i]] = true
+	}
+	b64val['-'], b64val['_'] = 62, 63
+	isB64ch['-'], isB64ch['_'] = true, true
+	for _, c := range "0123456789+/-_" {
+		likely[c] = true
+	}
+}
+
+// maybeEncoded reports whether a line could hold text that gitleaks'
+// decoder turns into a non-empty segment: a percent escape of a printable
+// byte, a unicode escape or code point, or a base64 or hex run that could
+// decode to printable ASCII. It may say yes wrongly, never no.
+func maybeEncoded(line string) bool {
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if isB64ch[c] {
+			j := i + 1
+			for j < len(line) && isB64ch[line[j]] {
+				j++
+			}
+			if j-i >= 16 && (b64Printable(line[i:j]) || hexPrintable(line[i:j])) {
+				return true
+			}
+			i = j - 1
+			continue
+		}
+		switch c {
+		case '%':
+			if i+2 < len(line) && isHex[line[i+1]] && isHex[line[i+2]] {
+				if v := unhex(line[i+1])<<4 | unhex(line[i+2]); v > 0x08 && v < 0x7f {
+					return true
+				}
+			}
+		case '\\':
+			if i+5 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hex4(line[i+2:]) {
+				return true
+			}
+		case '+':
+			if i > 0 && line[i-1] == 'U' && hex4(line[i+1:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// b64Printable reports whether some suffix of run, 16 or more characters
+// long, could decode as base64 to printable ASCII. gitleaks' base64 match
+// always ends where the run ends, and printable output needs the top bit
+// of every decoded byte clear, which constrains the first three
+// characters of every 4-character group.
+func b64Printable(run string) bool {
+	e := len(run)
+	for r := 0; r < 4; r++ {
+		// Groups start at offsets congruent to r mod 4; find where the
+		// last group that cannot decode to ASCII ends.
+		qmin := r
+		for g := r; g < e; g += 4 {
+			if !asciiGroup(run[g:min(g+4, e)]) {
+				qmin = g + 4
+			}
+		}
+		if e-qmin >= 16 && hasLikely(run[qmin:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiGroup reports whether a base64 group can decode to bytes below 0x80.
+func asciiGroup(g string) bool {
+	v0 := b64val[g[0]]
+	if v0 < 0 || v0 >= 32 {
+		return false
+	}
+	// The second byte exists only with three characters, the third
+	// only with four.
+	if len(g) > 2 && b64val[g[1]]&8 != 0 {
+		return false
+	}
+	if len(g) > 3 && b64val[g[2]]&2 != 0 {
+		return false
+	}
+	return true
+}
+
+func hasLikely(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if likely[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// hexPrintable reports whether a hex stretch of 32 or more characters in
+// run could decode to printable ASCII: gitleaks' hex match ends where the
+// stretch ends, and every byte needs a high nibble of 7 or less.
+func hexPrintable(run string) bool {
+	for i := 0; i < len(run); i++ {
+		if !isHex[run[i]] {
+			continue
+		}
+		j := i
+		for j < len(run) && isHex[run[j]] {
+			j++
+		}
+		if j-i >= 32 {
+			n := 0
+			for k := j - 2; k >= i && run[k] >= '0' && run[k] <= '7'; k -= 2 {
+				n += 2
+			}
+			if n >= 32 {
+				return true
+			}
+		}
+		i = j
+	}
+	return false
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	default:
+		return int(c-'A') + 10
+	}
+}
+
+func hex4(s string) bool {
+	return len(s) >= 4 && isHex[s[0]] && isHex[s[1]] && isHex[s[2]] && isHex[s[3]]
+}
+
+// filterGeneric drops a generic finding when a specific rule found the
+// same secret on the same line, as gitleaks' filter does.
+func filterGeneric(findings []report.Finding) []report.Finding {
+	out := findings[:0:0]
+	for _, f := range findings {
+		keep := true
+		if strings.Contains(strings.ToLower(f.RuleID), "generic") {
+			for _, g := range findings {
+				if f.StartLine == g.StartLine && f.Commit == g.Commit && f.RuleID != g.RuleID &&
+					strings.Contains(g.Secret, f.Secret) && !strings.Contains(strings.ToLower(g.RuleID), "generic") {
+					keep = false
+					break
+				}
+			}
+		}
+		if keep {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// shannonEntropy is gitleaks' entropy measure, in bits per character.
+func shannonEntropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	inv := 1.0 / float64(len(s))
+	h := 0.0
+	for _, c := range counts {
+		f := float64(c) * inv
+		h -= f * math.Log2(f)
+	}
+	return h
+}
+
+// foldedHits finds keyword hits in a text where the Kelvin sign and the
+// long s stand for k and s, as case-insensitive regexes read them. Hit
+// offsets point into the original text.
+func (e *engine) foldedHits(raw string, hits []acHit) []acHit {
+	var b strings.Builder
+	b.Grow(len(raw))
+	orig := make([]int32, 0, len(raw))
+	for i := 0; i < len(raw); {
+		switch {
+		case strings.HasPrefix(raw[i:], "\u212a"):
+			b.WriteByte('k')
+			orig = append(orig, int32(i))
+			i += len("\u212a")
+		case strings.HasPrefix(raw[i:], "\u017f"):
+			b.WriteByte('s')
+			orig = append(orig, int32(i))
+			i += len("\u017f")
+		default:
+			b.WriteByte(raw[i])
+			orig = append(orig, int32(i))
+			i++
+		}
+	}
+	start := len(hits)
+	hits = e.ac.find(b.String(), hits)
+	for i := start; i < len(hits); i++ {
+		hits[i].end = orig[hits[i].end-1] + 1
+	}
+	return hits
+}
+
+// foldHazard reports whether s holds the Kelvin sign or the long s, which
+// case-insensitive regexes match as k and s.
+func foldHazard(s string) bool {
+	return strings.Contains(s, "\u212a") || strings.Contains(s, "\u017f")
+}
+
+func newlines(s string, nl []int) []int {
+	off := 0
+	for {
+		i := strings.IndexByte(s[off:], '\n')
+		if i < 0 {
+			return nl
+		}
+		nl = append(nl, off+i)
+		off += i + 1
+	}
+}
+
+func resetBools(b []bool, n int) []bool {
+	if cap(b) < n {
+		return make([]bool, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+var DbgFiles, DbgR int
+var DbgPaths []string

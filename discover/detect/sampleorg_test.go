@@ -1,0 +1,141 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/env2vault/env2vault/internal/sampleorg"
+)
+
+// scanTree scans every regular file under each repo of the sample org,
+// the way the discover walker would (skipping .git and node_modules).
+func scanTree(t *testing.T, d *Detector, root string, repos []string) map[string][]Leak {
+	t.Helper()
+	out := map[string][]Leak{}
+	for _, repo := range repos {
+		dir := filepath.Join(root, filepath.FromSlash(repo))
+		err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.IsDir() && (e.Name() == ".git" || e.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			if !e.Type().IsRegular() {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			rel = filepath.ToSlash(rel)
+			if leaks := d.Scan(rel, b); len(leaks) > 0 {
+				out[repo+"/"+rel] = leaks
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func TestSampleOrg(t *testing.T) {
+	dir := t.TempDir()
+	m, err := sampleorg.Build(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := scanTree(t, d, dir, m.Repos)
+
+	tests := []struct {
+		file, fake                    string
+		line                          int
+		rule, service, key, ctx, hint string
+	}{
+		{"billing-api/internal/ai/client.go", "anthropic", 5, "anthropic-api-key", "anthropic", "anthropicAPIKey", ContextSource, "sk-ant-api03-…"},
+		{"teams/ml/ml-service/ml/settings.py", "huggingface", 4, "huggingface-access-token", "huggingface", "HF_TOKEN", ContextSource, "hf_…"},
+		{"billing-api/Dockerfile", "github-pat", 2, "github-pat", "github", "GITHUB_TOKEN", ContextDockerfile, "ghp_…"},
+		{"billing-api/docker-compose.yml", "pg-compose-password", 13, "", "postgres", "POSTGRES_PASSWORD", ContextCompose, ""},
+		{"teams/ml/ml-service/.github/workflows/deploy.yml", "slack-webhook", 9, "slack-webhook-url", "slack", "SLACK_WEBHOOK_URL", ContextCI, "https://hooks.slack.com/…"},
+		{"web/public/config.js", "google-maps", 3, "gcp-api-key", "google", "mapsKey", ContextFrontend, "AIza…"},
+		{"web/k8s/secret.yaml", "sendgrid-prod", 7, "sendgrid-api-token", "sendgrid", "SENDGRID_API_KEY", ContextKubernetes, "SG.…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			want := m.Values[tt.fake]
+			var found *Leak
+			for i, l := range got[tt.file] {
+				if l.Value.Reveal() == want {
+					found = &got[tt.file][i]
+				}
+			}
+			if found == nil {
+				t.Fatalf("planted %s not found; leaks: %s", tt.fake, describe(got[tt.file]))
+			}
+			l := *found
+			if l.Line != tt.line || l.Key != tt.key || l.Context != tt.ctx || l.Service != tt.service || l.Hint != tt.hint {
+				t.Errorf("got %s", describe([]Leak{l}))
+			}
+			if tt.rule != "" && l.Rule != tt.rule {
+				t.Errorf("rule = %q, want %q", l.Rule, tt.rule)
+			}
+			// The column points at the value itself.
+			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(tt.file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(b), "\n")
+			if tt.ctx != ContextKubernetes {
+				if at := lines[l.Line-1][l.Column-1:]; !strings.HasPrefix(at, want) {
+					t.Errorf("column %d does not point at the value", l.Column)
+				}
+			}
+		})
+	}
+
+	// Nothing else is reported as a hardcoded secret: placeholders in
+	// .env.example files, code that reads variables and config values
+	// stay quiet. (.env files are ClassifyEntry's business, but Scan on
+	// them must not flag their placeholders either.)
+	for file, leaks := range got {
+		for _, l := range leaks {
+			if strings.Contains(file, ".env") {
+				if strings.HasSuffix(file, ".example") {
+					t.Errorf("%s: placeholder reported: %s", file, describe([]Leak{l}))
+				}
+				continue
+			}
+			known := false
+			for _, tt := range tests {
+				if tt.file == file && l.Value.Reveal() == m.Values[tt.fake] {
+					known = true
+				}
+			}
+			if !known {
+				t.Errorf("%s: unexpected leak %s", file, describe([]Leak{l}))
+			}
+		}
+	}
+}
+
+// describe prints leaks for test failures; values stay redacted.
+func describe(leaks []Leak) string {
+	var b strings.Builder
+	for _, l := range leaks {
+		fmt.Fprintf(&b, "{%d:%d rule=%s svc=%s key=%s ctx=%s hint=%s reason=%q value=%v} ",
+			l.Line, l.Column, l.Rule, l.Service, l.Key, l.Context, l.Hint, l.Reason, l.Value)
+	}
+	return b.String()
+}
