@@ -3,7 +3,6 @@ package rewrite
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -18,44 +17,15 @@ import (
 	vault "github.com/hashicorp/vault/api"
 
 	"github.com/env2vault/env2vault/internal/cli"
+	"github.com/env2vault/env2vault/discover"
 	"github.com/env2vault/env2vault/internal/sampleorg"
+	"github.com/env2vault/env2vault/internal/vaulttest"
 	"github.com/env2vault/env2vault/migrate"
 	"github.com/env2vault/env2vault/plan"
 	rw "github.com/env2vault/env2vault/rewrite"
 	"github.com/env2vault/env2vault/rewrite/langs"
 	"github.com/env2vault/env2vault/secret"
 )
-
-// requireVault returns a client for the Vault dev server the test
-// environment names (VAULT_ADDR, VAULT_TOKEN). It skips when there is
-// none, unless ENV2VAULT_REQUIRE_VAULT is set (CI), where it fails.
-func requireVault(t *testing.T) *vault.Client {
-	t.Helper()
-	if os.Getenv("VAULT_ADDR") == "" {
-		if os.Getenv("ENV2VAULT_REQUIRE_VAULT") != "" {
-			t.Fatal("ENV2VAULT_REQUIRE_VAULT is set but VAULT_ADDR is not: start the dev server (scripts/vault-dev)")
-		}
-		t.Skip("no Vault dev server: set VAULT_ADDR and VAULT_TOKEN (scripts/vault-dev)")
-	}
-	c, err := vault.NewClient(vault.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// kvMount enables a fresh KV v2 mount for one test and removes it after.
-func kvMount(t *testing.T, c *vault.Client) string {
-	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "rewrite-e2e-" + hex.EncodeToString(b)
-	if err := c.Sys().Mount(name, &vault.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
-		t.Fatalf("enabling a KV v2 mount: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Sys().Unmount(name) })
-	return name
-}
 
 // kvBackend is the part of the Vault backend Verify needs (Get), over
 // vault/api directly.
@@ -185,9 +155,8 @@ func runIn(t *testing.T, dir string, env []string, name string, args ...string) 
 }
 
 func TestEndToEndSampleOrg(t *testing.T) {
-	client := requireVault(t)
+	env := vaulttest.Server(t)
 	ctx := context.Background()
-	mount := kvMount(t, client)
 	root := t.TempDir()
 	m, err := sampleorg.Build(ctx, root)
 	if err != nil {
@@ -195,15 +164,68 @@ func TestEndToEndSampleOrg(t *testing.T) {
 	}
 	p, values := samplePlan(t, root, m)
 	for i := range p.Secrets {
-		p.Secrets[i].Target.Mount = mount
+		p.Secrets[i].Target.Mount = env.KV2
 	}
-	p.Backend.Mount = mount
+	p.Backend.Mount = env.KV2
 	p.Refresh()
+	t.Setenv(secret.KeyEnv, fingerprintKey)
+	endToEnd(t, env, root, m, p, diskResolver(p, values))
+}
+
+// TestEndToEndScanPlanRewrite runs the real pipeline on the sample org:
+// discover.Scan, plan.Build, values re-read with discover.Resolve and
+// pushed into Vault, then the rewrite command.
+func TestEndToEndScanPlanRewrite(t *testing.T) {
+	env := vaulttest.Server(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	m, err := sampleorg.Build(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(secret.KeyEnv, fingerprintKey)
+	fpr, err := secret.LoadFingerprinter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := discover.Scan(ctx, discover.Options{Paths: []string{root}, Fingerprinter: fpr})
+	if err != nil && strings.Contains(err.Error(), "not yet available") {
+		t.Skipf("discover is not complete yet: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(ctx, res, plan.BuildOptions{Backend: plan.Backend{Kind: plan.BackendVault, Mount: env.KV2, KVVersion: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	endToEnd(t, env, root, m, p, nil)
+}
+
+// endToEnd drives the rewrite command over the sample org in root with
+// plan p: dry run, refusals, migration into Vault, apply; then builds and
+// runs the apps against Vault and checks no value is left or printed.
+// resolve re-reads values (nil: discover.Resolve).
+func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifest, p *plan.Plan, resolve func(context.Context, discover.Location) (secret.Value, error)) {
+	ctx := context.Background()
+	mount := env.KV2
+	client := env.Client
 	planPath := filepath.Join(t.TempDir(), "plan.yaml")
 	if err := plan.Save(planPath, p); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(secret.KeyEnv, fingerprintKey)
+	if resolve == nil {
+		resolve = discover.Resolve
+	}
+	values := map[string]string{}
+	for _, s := range p.Secrets {
+		v, err := resolve(ctx, discover.Location{Root: s.Sources[0].Root, Repo: s.Sources[0].Repo, Path: s.Sources[0].Path,
+			Line: s.Sources[0].Line, Key: s.Sources[0].Key, Rule: s.Sources[0].Rule, Kind: discover.Kind(s.Sources[0].Kind)})
+		if err != nil {
+			t.Fatalf("re-reading %s: %v", s.Name, err)
+		}
+		values[s.Name] = v.Reveal()
+	}
 	available := map[string]bool{}
 	for _, l := range langs.All() {
 		available[l.Name()] = true
@@ -212,7 +234,7 @@ func TestEndToEndSampleOrg(t *testing.T) {
 	newOpts := func() (*Options, *bytes.Buffer, *bytes.Buffer) {
 		ios, _, out, errOut := cli.Test()
 		return &Options{
-			IO: ios, PlanPath: planPath, Resolve: diskResolver(p, values),
+			IO: ios, PlanPath: planPath, Resolve: resolve,
 			OpenBackend: func(context.Context, plan.Backend) (migrate.Backend, error) {
 				return kvBackend{c: client, mount: mount}, nil
 			},
@@ -253,16 +275,15 @@ func TestEndToEndSampleOrg(t *testing.T) {
 
 	// Migrate: push every value into Vault (a fresh KV v2 mount upgrades
 	// in the background, so the first write is retried briefly).
+	if err := vaulttest.WaitWritable(ctx, client, mount, 2); err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range p.Secrets {
-		var err error
-		for try := 0; try < 50; try++ {
-			_, err = client.KVv2(mount).Put(ctx, s.Target.Path, map[string]any{"value": values[s.Name]})
-			if err == nil {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
+		field := s.Target.Field
+		if field == "" {
+			field = "value"
 		}
-		if err != nil {
+		if _, err := client.KVv2(s.Target.Mount).Put(ctx, s.Target.Path, map[string]any{field: values[s.Name]}); err != nil {
 			t.Fatalf("pushing %s: %v", s.Name, err)
 		}
 	}
@@ -306,7 +327,7 @@ func TestEndToEndSampleOrg(t *testing.T) {
 	}
 
 	// billing-api builds and reads its secrets from Vault.
-	addr, token := client.Address(), client.Token()
+	addr, token := env.Addr, env.Token
 	billing := filepath.Join(root, "billing-api")
 	buildEnv := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local")
 	runIn(t, billing, buildEnv, "go", "build", "./...")
@@ -317,9 +338,9 @@ func TestEndToEndSampleOrg(t *testing.T) {
 		printed.WriteString(stdout + stderr)
 		got := digests(stdout)
 		want := map[string]string{
-			"STRIPE_SECRET_KEY": values["billing-api-stripe-secret-key-"+env],
-			"DATABASE_URL":      values["billing-api-database-url-"+env],
-			"ANTHROPIC_API_KEY": values["ml-service-anthropic-api-key-dev"],
+			"STRIPE_SECRET_KEY": m.Values[map[string]string{"dev": "stripe-test", "prod": "stripe-live"}[env]],
+			"DATABASE_URL":      databaseURL(m, env),
+			"ANTHROPIC_API_KEY": m.Values["anthropic"],
 		}
 		for k, v := range want {
 			if got[k] != digest(v) {
@@ -361,11 +382,19 @@ func TestEndToEndSampleOrg(t *testing.T) {
 	canary(t, "command and app output", printed.String(), m, nil)
 
 	// A second rewrite finds nothing left to do.
-	cs, err := rw.Prepare(ctx, p, rw.Options{Languages: langs.All(), Resolve: diskResolver(p, values)})
+	cs, err := rw.Prepare(ctx, p, rw.Options{Languages: langs.All(), Resolve: resolve})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range cs.Files {
 		t.Errorf("second rewrite would change %s again", f.Name())
 	}
+}
+
+// databaseURL is billing-api's DATABASE_URL in env, from its .env files.
+func databaseURL(m sampleorg.Manifest, env string) string {
+	if env == "prod" {
+		return "postgres://billing:" + m.Values["pg-prod-password"] + "@db.internal:5432/billing"
+	}
+	return "postgres://billing:" + m.Values["pg-dev-password"] + "@localhost:5432/billing"
 }
