@@ -16,8 +16,8 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 
-	"github.com/env2vault/env2vault/internal/cli"
 	"github.com/env2vault/env2vault/discover"
+	"github.com/env2vault/env2vault/internal/cli"
 	"github.com/env2vault/env2vault/internal/sampleorg"
 	"github.com/env2vault/env2vault/internal/vaulttest"
 	"github.com/env2vault/env2vault/migrate"
