@@ -2,6 +2,7 @@ package discover
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"errors"
 	"fmt"
@@ -544,7 +545,63 @@ func (s *scanner) hardcoded(rel string, content []byte, fromLine int) []Finding 
 		}
 		out = append(out, f)
 	}
+	return dedupe(out)
+}
+
+// genericRules are rules that only say "this looks like a key".
+var genericRules = map[string]bool{"generic-api-key": true, "entropy": true, "key-name": true, "generic-secret": true}
+
+// dedupe drops a hardcoded finding when another on the same line holds
+// the same value under a more specific rule, or holds the value it is the
+// base64 encoding of (a Kubernetes Secret found both as text and decoded):
+// one value, one finding.
+func dedupe(found []Finding) []Finding {
+	if len(found) < 2 {
+		return found
+	}
+	drop := make([]bool, len(found))
+	for i := range found {
+		for j := range found {
+			if i == j || drop[j] || found[i].Line != found[j].Line {
+				continue
+			}
+			a, b := found[i].Value.Reveal(), found[j].Value.Reveal()
+			switch {
+			case a == b:
+				// Keep the more specific rule; among equals, the first.
+				gi, gj := genericRules[found[i].Rule], genericRules[found[j].Rule]
+				if gi && !gj || gi == gj && j < i {
+					drop[i] = true
+				}
+			case b != "" && isBase64Of(a, b):
+				drop[i] = true
+			}
+			if drop[i] {
+				break
+			}
+		}
+	}
+	out := found[:0]
+	for i, f := range found {
+		if !drop[i] {
+			out = append(out, f)
+		}
+	}
 	return out
+}
+
+// isBase64Of reports whether enc is plain's base64 encoding (standard or
+// URL alphabet, padded or not).
+func isBase64Of(enc, plain string) bool {
+	if len(enc) < len(plain) {
+		return false
+	}
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if e.EncodeToString([]byte(plain)) == enc {
+			return true
+		}
+	}
+	return false
 }
 
 // envFile reads a dotenv file's entries as env-file findings.
