@@ -176,7 +176,9 @@ func (e *fakeEnv) services() Services {
 					return r, err
 				}
 				r.Created++
-				r.Rows = append(r.Rows, DiffRow{Secret: s.Name, Action: plan.ActionCreate})
+				cur, _ := be.Get(ctx, s.Target)
+				r.Rows = append(r.Rows, DiffRow{Secret: s.Name, Target: plan.Reference(p.Backend, s.Target), Action: plan.ActionCreate,
+					Verified: cur.Exists && cur.Value.Equal(e.values[s.Fingerprint])})
 				progress(MigrateProgress{Done: i + 1, Total: len(p.Secrets), Secret: s.Name, Action: plan.ActionCreate})
 			}
 			return r, nil

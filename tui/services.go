@@ -36,6 +36,9 @@ type DiffRow struct {
 	Action string
 	// Detail explains the action in a few words (never a value).
 	Detail string
+	// Verified reports, after a push, that the value was read back from
+	// the backend and matched the plan's fingerprint.
+	Verified bool
 }
 
 // MigrateProgress is a snapshot of a running push.
@@ -105,7 +108,9 @@ type Services struct {
 	Diff func(ctx context.Context, be migrate.Backend, p *plan.Plan) ([]DiffRow, error)
 	// Migrate pushes the plan's secrets, reporting progress.
 	Migrate func(ctx context.Context, be migrate.Backend, p *plan.Plan, progress func(MigrateProgress)) (MigrateResult, error)
-	// Verify reads the migrated secrets back and checks the working tree.
+	// Verify checks the finished migration after the rewrite: the
+	// backend holds every value, no file still holds one, no code still
+	// reads a migrated variable from the environment.
 	Verify func(ctx context.Context, be migrate.Backend, p *plan.Plan) ([]VerifyRow, error)
 	// Rewrite prepares the code and config changes.
 	Rewrite func(ctx context.Context, p *plan.Plan) (*Changes, error)

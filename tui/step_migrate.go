@@ -149,22 +149,19 @@ func (s *dryRunStep) view(m *Model) string {
 	return b.String()
 }
 
-// pushStep runs the migration, then shows verification.
+// pushStep runs the migration and shows each secret's outcome, verified
+// by reading it back.
 type pushStep struct {
 	bar      progress.Model
 	progress MigrateProgress
 	result   *MigrateResult
-	verify   []VerifyRow
 	table    table.Model
-	verified bool
 }
 
-// pushDoneMsg ends a push (and the verification after it).
+// pushDoneMsg ends a push.
 type pushDoneMsg struct {
-	res       MigrateResult
-	verify    []VerifyRow
-	err       error
-	verifyErr error
+	res MigrateResult
+	err error
 }
 
 func (m *Model) startPush() tea.Cmd {
@@ -183,37 +180,34 @@ func (m *Model) startPush() tea.Cmd {
 		m.fail(errMissing("migrating"))
 		return nil
 	}
-	migr, verify, be, p := m.svc.Migrate, m.svc.Verify, m.be, m.p
+	migr, be, p := m.svc.Migrate, m.be, m.p
 	return m.run("pushing secrets", func(ctx context.Context, report func(tea.Msg)) tea.Msg {
 		res, err := migr(ctx, be, p, func(pr MigrateProgress) { report(pr) })
-		if err != nil {
-			return pushDoneMsg{res: res, err: err}
-		}
-		done := pushDoneMsg{res: res}
-		if verify != nil {
-			report(MigrateProgress{Done: len(p.Secrets), Total: len(p.Secrets), Action: "verifying"})
-			done.verify, done.verifyErr = verify(ctx, be, p)
-		}
-		return done
+		return pushDoneMsg{res: res, err: err}
 	})
 }
 
 func (s *pushStep) resize(m *Model) {
 	s.bar.SetWidth(min(max(m.width-20, 20), 60))
 	s.table.SetColumns(layoutColumns(m.width, []colSpec{
-		{title: "Check", min: 12, pref: 12, keep: 5},
-		{title: "Subject", min: 16, pref: 30, keep: 8},
-		{title: "Result", min: 16, keep: 9},
+		{title: "Secret", min: 16, pref: 30, keep: 9},
+		{title: "Action", min: 9, pref: 9, keep: 8},
+		{title: "Verified", min: 8, pref: 8, keep: 7},
+		{title: "Target", min: 16, pref: 48, keep: 4},
+		{title: "Detail", min: 10, keep: 5},
 	}))
 	s.table.SetWidth(m.width)
-	s.table.SetHeight(max(m.bodyHeight()-8, 3))
+	s.table.SetHeight(max(m.bodyHeight()-7, 3))
+	if s.result == nil {
+		return
+	}
 	var rows []table.Row
-	for _, r := range s.verify {
-		res := "ok"
-		if !r.OK {
-			res = "FAILED: " + r.Detail
+	for _, r := range s.result.Rows {
+		v := "no"
+		if r.Verified {
+			v = "yes"
 		}
-		rows = append(rows, table.Row{r.Check, r.Subject, res})
+		rows = append(rows, table.Row{r.Secret, r.Action, v, r.Target, dash(r.Detail)})
 	}
 	s.table.SetRows(rows)
 }
@@ -222,20 +216,13 @@ func (s *pushStep) update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case MigrateProgress:
 		s.progress = msg
-		if msg.Action == "verifying" {
-			m.busy = "verifying: reading every secret back"
-		}
 	case pushDoneMsg:
 		m.busy = ""
 		s.result = &msg.res
-		s.progress.Done = s.progress.Total
-		switch {
-		case msg.err != nil:
+		if msg.err != nil {
 			m.fail(fmt.Errorf("push stopped: %w. Finished secrets are kept; run again to resume", msg.err))
-		case msg.verifyErr != nil:
-			m.fail(fmt.Errorf("verification could not run: %w", msg.verifyErr))
-		default:
-			s.verify, s.verified = msg.verify, m.svc.Verify != nil
+		} else {
+			s.progress.Done = s.progress.Total
 		}
 		s.resize(m)
 		return nil
@@ -275,32 +262,21 @@ func (s *pushStep) view(m *Model) string {
 	}
 	r := s.result
 	fmt.Fprintf(&b, "created %d · updated %d · unchanged %d · conflicts %d · failed %d\n", r.Created, r.Updated, r.Unchanged, r.Conflicts, r.Failed)
-	if r.Conflicts > 0 || r.Failed > 0 {
-		for _, row := range r.Rows {
-			if row.Action == plan.ActionConflict || row.Action == "failed" {
-				b.WriteString(m.st.Err.Render(fmt.Sprintf("  %s %s: %s", row.Action, row.Secret, row.Detail)) + "\n")
-			}
+	verified := 0
+	for _, row := range r.Rows {
+		if row.Verified {
+			verified++
 		}
-		b.WriteString("Conflicting secrets were left as they are in the backend: resolve them there, then run again.\n")
 	}
-	b.WriteString("\n")
 	switch {
-	case !s.verified:
-		b.WriteString("Verification did not run.\n")
+	case r.Conflicts > 0 || r.Failed > 0:
+		b.WriteString(m.st.Err.Render(fmt.Sprintf("✗ %d secret(s) not migrated: conflicting secrets are left as they are in the backend. Resolve them there, then run again.", r.Conflicts+r.Failed)) + "\n")
+	case verified == len(r.Rows):
+		b.WriteString(m.st.OK.Render(fmt.Sprintf("✓ Verified: all %d secret(s) read back from the backend and matched by fingerprint.", verified)) + "\n")
 	default:
-		failed := 0
-		for _, v := range s.verify {
-			if !v.OK {
-				failed++
-			}
-		}
-		if failed == 0 {
-			b.WriteString(m.st.OK.Render(fmt.Sprintf("✓ Verified: all %d check(s) passed (values read back and compared by fingerprint).", len(s.verify))) + "\n")
-		} else {
-			b.WriteString(m.st.Err.Render(fmt.Sprintf("✗ Verification: %d of %d checks failed.", failed, len(s.verify))) + "\n")
-		}
-		b.WriteString(s.table.View() + "\n")
+		b.WriteString(m.st.Warn.Render(fmt.Sprintf("%d of %d secret(s) verified by reading them back.", verified, len(r.Rows))) + "\n")
 	}
+	b.WriteString("\n" + s.table.View() + "\n")
 	b.WriteString("\nPress enter to review the code rewrite.")
 	return b.String()
 }

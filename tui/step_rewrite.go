@@ -18,6 +18,14 @@ type rewriteStep struct {
 	skip    map[int]bool
 	vp      viewport.Model
 	applied []string
+	// verify holds the checks run after applying (nil until they ran).
+	verify []VerifyRow
+}
+
+// verifyDoneMsg ends the verification after the rewrite.
+type verifyDoneMsg struct {
+	rows []VerifyRow
+	err  error
 }
 
 // rewriteReadyMsg ends rewrite preparation.
@@ -98,7 +106,18 @@ func (s *rewriteStep) update(m *Model, msg tea.Msg) tea.Cmd {
 		if s.applied == nil {
 			s.applied = []string{}
 		}
-		m.note = fmt.Sprintf("rewrote %d file(s)", len(msg.applied))
+		return s.startVerify(m)
+	case verifyDoneMsg:
+		m.busy = ""
+		if msg.err != nil {
+			m.fail(fmt.Errorf("verification could not run: %w", msg.err))
+			return nil
+		}
+		s.verify = msg.rows
+		if s.verify == nil {
+			s.verify = []VerifyRow{}
+		}
+		s.showVerify(m)
 		return nil
 	case tea.KeyPressMsg:
 		if m.busy != "" {
@@ -109,6 +128,10 @@ func (s *rewriteStep) update(m *Model, msg tea.Msg) tea.Cmd {
 			return m.startRewrite()
 		case key.Matches(msg, m.keys.Continue) && (s.changes == nil || s.applied != nil || len(s.changes.Files) == 0):
 			return m.startExport()
+		case s.applied != nil && key.Matches(msg, m.keys.PageDown):
+			s.vp.PageDown()
+		case s.applied != nil && key.Matches(msg, m.keys.PageUp):
+			s.vp.PageUp()
 		case s.changes == nil || s.applied != nil || len(s.changes.Files) == 0:
 			return nil
 		case key.Matches(msg, m.keys.Up):
@@ -143,8 +166,7 @@ func (s *rewriteStep) apply(m *Model) tea.Cmd {
 	}
 	if len(accept) == 0 {
 		s.applied = []string{}
-		m.note = "no file accepted: nothing rewritten"
-		return nil
+		return s.startVerify(m)
 	}
 	apply := s.changes.Apply
 	return m.run(fmt.Sprintf("rewriting %d file(s)", len(accept)), func(ctx context.Context, _ func(tea.Msg)) tea.Msg {
@@ -153,11 +175,40 @@ func (s *rewriteStep) apply(m *Model) tea.Cmd {
 	})
 }
 
+// startVerify checks the finished migration.
+func (s *rewriteStep) startVerify(m *Model) tea.Cmd {
+	if m.svc.Verify == nil || m.be == nil {
+		return nil
+	}
+	verify, be, p := m.svc.Verify, m.be, m.p
+	return m.run("verifying the migration", func(ctx context.Context, _ func(tea.Msg)) tea.Msg {
+		rows, err := verify(ctx, be, p)
+		return verifyDoneMsg{rows: rows, err: err}
+	})
+}
+
+// showVerify loads the verification outcome into the viewport: failed
+// checks first, then the passed ones.
+func (s *rewriteStep) showVerify(m *Model) {
+	var bad, good []string
+	for _, r := range s.verify {
+		if r.OK {
+			good = append(good, fmt.Sprintf("  ok      %-13s %s", r.Check, r.Subject))
+			continue
+		}
+		bad = append(bad, m.st.Err.Render(fmt.Sprintf("  FAILED  %-13s %s: %s", r.Check, r.Subject, r.Detail)))
+	}
+	s.vp.SetContentLines(append(bad, good...))
+	s.vp.GotoTop()
+}
+
 func (s *rewriteStep) bindings(m *Model) []key.Binding {
 	switch {
 	case s.changes == nil:
 		return []key.Binding{m.keys.Retry, m.keys.Continue}
-	case s.applied != nil || len(s.changes.Files) == 0:
+	case s.applied != nil:
+		return []key.Binding{m.keys.Continue, m.keys.PageUp, m.keys.PageDown}
+	case len(s.changes.Files) == 0:
 		return []key.Binding{m.keys.Continue}
 	}
 	toggle := m.keys.Toggle
@@ -174,6 +225,26 @@ func (s *rewriteStep) view(m *Model) string {
 		return "Nothing to rewrite: no code or config reads the migrated secrets.\nPress enter to continue."
 	}
 	var b strings.Builder
+	if s.applied != nil {
+		b.WriteString(m.st.OK.Render(fmt.Sprintf("✓ Applied %d of %d file(s).", len(s.applied), len(files))) + " Press enter for the checklists.\n\n")
+		if s.verify == nil {
+			b.WriteString("Verification did not run.\n")
+			return b.String()
+		}
+		failed := 0
+		for _, r := range s.verify {
+			if !r.OK {
+				failed++
+			}
+		}
+		if failed == 0 {
+			b.WriteString(m.st.OK.Render(fmt.Sprintf("✓ Verified: all %d check(s) passed: the backend holds every value, no file holds one, no code reads one from the environment.", len(s.verify))) + "\n")
+		} else {
+			b.WriteString(m.st.Err.Render(fmt.Sprintf("✗ Verification: %d of %d check(s) failed.", failed, len(s.verify))) + "\n")
+		}
+		b.WriteString(s.vp.View())
+		return b.String()
+	}
 	accepted := 0
 	for i := range files {
 		if !s.skip[i] {
@@ -202,8 +273,5 @@ func (s *rewriteStep) view(m *Model) string {
 	}
 	b.WriteString(m.st.Rule.Render(fmt.Sprintf("── %s (%d%%) ", files[s.cursor].Key(), int(s.vp.ScrollPercent()*100))) + "\n")
 	b.WriteString(s.vp.View())
-	if s.applied != nil {
-		b.WriteString("\n" + m.st.OK.Render(fmt.Sprintf("✓ Applied %d file(s). Press enter for the checklists.", len(s.applied))))
-	}
 	return b.String()
 }

@@ -3,6 +3,8 @@ package wizard
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/env2vault/env2vault/discover"
@@ -17,8 +19,11 @@ import (
 )
 
 // Services wires the wizard to the library packages: the same calls the
-// scan, plan, migrate, rewrite and verify commands make.
-func Services(fp *secret.Fingerprinter, mopts migrate.Options, version string) tui.Services {
+// scan, plan, migrate, rewrite and verify commands make. The push keeps
+// its journal beside outDir/plan.yaml, where batch keeps it too, so an
+// interrupted push resumes from either.
+func Services(fp *secret.Fingerprinter, mopts migrate.Options, outDir, version string) tui.Services {
+	journal := migrate.JournalPath(filepath.Join(outDir, batch.FilePlan))
 	return tui.Services{
 		Scan: func(ctx context.Context, roots []string, progress func(tui.ScanProgress)) (*discover.Result, error) {
 			return discover.Scan(ctx, discover.Options{Paths: roots, Fingerprinter: fp, Progress: func(p discover.Progress) {
@@ -42,7 +47,10 @@ func Services(fp *secret.Fingerprinter, mopts migrate.Options, version string) t
 			return diff(ctx, be, p, fp)
 		},
 		Migrate: func(ctx context.Context, be migrate.Backend, p *plan.Plan, progress func(tui.MigrateProgress)) (tui.MigrateResult, error) {
-			return push(ctx, be, p, fp, progress)
+			if err := os.MkdirAll(outDir, 0o755); err != nil {
+				return tui.MigrateResult{}, fmt.Errorf("creating %s for the push journal: %w", outDir, err)
+			}
+			return push(ctx, be, p, fp, journal, progress)
 		},
 		Verify: func(ctx context.Context, be migrate.Backend, p *plan.Plan) ([]tui.VerifyRow, error) {
 			rep, err := verify.Run(ctx, p, verify.Options{Backend: be, Fingerprinter: fp})

@@ -79,7 +79,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: err}
 	}
 	m := tui.New(ctx, tui.Options{
-		Services: Services(fp, migrate.Options{AllowInsecureHTTP: opts.InsecureHTTP, Endpoint: opts.Endpoint}, opts.Version),
+		Services: Services(fp, migrate.Options{AllowInsecureHTTP: opts.InsecureHTTP, Endpoint: opts.Endpoint}, opts.Out, opts.Version),
 		Settings: tui.Settings{Roots: opts.Roots, OutDir: opts.Out, TokenSource: TokenSource},
 		Color:    opts.IO.Color,
 	})

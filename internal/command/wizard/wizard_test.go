@@ -62,7 +62,7 @@ func TestRealProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := tui.New(context.Background(), tui.Options{
-		Services: Services(fp, migrate.Options{}, "test"),
+		Services: Services(fp, migrate.Options{}, filepath.Join(t.TempDir(), "out"), "test"),
 		Settings: tui.Settings{Roots: []string{org.Dir}},
 	})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(110, 32))
@@ -118,7 +118,7 @@ func TestFullRunAgainstVault(t *testing.T) {
 	mount := "secret"
 	out := filepath.Join(t.TempDir(), "export")
 	m := tui.New(context.Background(), tui.Options{
-		Services: Services(fp, migrate.Options{}, "test"),
+		Services: Services(fp, migrate.Options{}, filepath.Join(t.TempDir(), "out"), "test"),
 		Settings: tui.Settings{Roots: []string{org.Dir}, OutDir: out, Backend: plan.Backend{Kind: plan.BackendVault, Mount: mount, KVVersion: 2}},
 		Inline:   true,
 	})
@@ -127,8 +127,13 @@ func TestFullRunAgainstVault(t *testing.T) {
 	step := func(keys ...string) {
 		t.Helper()
 		d.Key(keys...)
-		if v := d.View(); strings.Contains(v, "✗") {
-			t.Fatalf("after %v the wizard shows an error:\n%s", keys, v)
+		for _, l := range strings.Split(d.View(), "\n") {
+			// Working-tree leftovers depend on what the rewriters cover
+			// and are checked by the rewrite and verify packages; the
+			// wizard must only show them.
+			if strings.Contains(l, "✗") && !strings.Contains(l, "✗ Verification:") {
+				t.Fatalf("after %v the wizard shows an error:\n%s", keys, d.View())
+			}
 		}
 	}
 	step("enter")                   // scan
@@ -147,7 +152,10 @@ func TestFullRunAgainstVault(t *testing.T) {
 		t.Fatalf("no verification on screen:\n%s", d.View())
 	}
 	step("enter") // rewrite
-	step("a")     // apply every file
+	step("a")     // apply every file, then verify
+	if v := d.View(); !strings.Contains(v, "ok      backend") || strings.Contains(v, "FAILED  backend") {
+		t.Fatalf("the backend verification did not pass:\n%s", v)
+	}
 	step("enter") // checklists
 	step("e", "enter")
 	for _, f := range []string{"plan.yaml", "report.md", "checklist-rollout.md"} {
