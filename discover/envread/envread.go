@@ -19,8 +19,6 @@ import (
 	"strconv"
 	"strings"
 
-	ts "github.com/tree-sitter/go-tree-sitter"
-
 	"github.com/env2vault/env2vault/internal/envsite"
 )
 
@@ -128,20 +126,8 @@ func mayRead(g envsite.Grammar, content []byte) bool {
 		(bytes.Contains(content, []byte("process")) || bytes.Contains(content, []byte("meta")))
 }
 
-// syntaxError locates the first error node for the message.
 func syntaxError(t *envsite.Tree, path string) error {
-	line := 0
-	t.Walk(func(n *ts.Node) bool {
-		if line != 0 || !n.HasError() {
-			return false
-		}
-		if n.IsError() || n.IsMissing() {
-			line = int(n.StartPosition().Row) + 1
-			return false
-		}
-		return true
-	})
-	return fmt.Errorf("%s:%d: %w (reads found elsewhere in the file are still reported)", path, line, ErrSyntax)
+	return fmt.Errorf("%s:%d: %w (reads found elsewhere in the file are still reported)", path, t.FirstErrorLine(), ErrSyntax)
 }
 
 // goReads finds os.Getenv("X") and os.LookupEnv("X") calls, following

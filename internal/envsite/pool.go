@@ -150,3 +150,20 @@ func Parse(g Grammar, src []byte, fn func(t *Tree) error) error {
 	defer tree.Close()
 	return fn(&Tree{Grammar: g, Src: src, Root: tree.RootNode(), kinds: p.kinds})
 }
+
+// FirstErrorLine returns the 1-based line of the first syntax error in
+// the tree, or 0 when there is none.
+func (t *Tree) FirstErrorLine() int {
+	line := 0
+	t.Walk(func(n *ts.Node) bool {
+		if line != 0 || !n.HasError() {
+			return false
+		}
+		if n.IsError() || n.IsMissing() {
+			line = int(n.StartPosition().Row) + 1
+			return false
+		}
+		return true
+	})
+	return line
+}

@@ -66,3 +66,13 @@ func FuzzIndexedMatchesWalk(f *testing.F) {
 		checkAgree(t, Grammar(g%uint8(numGrammars)), []byte(src), false)
 	})
 }
+
+func TestSplice(t *testing.T) {
+	got, err := Splice([]byte("abcdef"), []Patch{{4, 5, "E"}, {0, 0, "<"}, {0, 0, ">"}, {1, 3, ""}})
+	if err != nil || string(got) != "<>adEf" {
+		t.Errorf("Splice = %q, %v", got, err)
+	}
+	if _, err := Splice([]byte("abc"), []Patch{{0, 2, "x"}, {1, 3, "y"}}); err == nil {
+		t.Error("overlapping patches were accepted")
+	}
+}
