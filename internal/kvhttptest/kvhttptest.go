@@ -8,10 +8,10 @@ package kvhttptest
 import (
 	"encoding/json"
 	"encoding/pem"
-	"os"
-	"path/filepath"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 )

@@ -109,7 +109,7 @@ func TestHelperVaultKV2(t *testing.T) {
 		got := runHelper(t, helper, base, nil, "A_KEY", "B_KEY", "A_KEY", "C_KEY", "D_KEY", "GONE_KEY")
 		want := map[string]string{
 			"A_KEY": digest(a), "B_KEY": digest(bDev), "C_KEY": digest(c), "D_KEY": "KeyError",
-			"GONE_KEY": "SecretError reading GONE_KEY for environment 'dev': Vault answered HTTP 404 for secret/app/dev/gone",
+			"GONE_KEY":  "SecretError reading GONE_KEY for environment 'dev': Vault answered HTTP 404 for secret/app/dev/gone",
 			"DEFAULTED": "fallback",
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
