@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -214,6 +215,30 @@ func TestMatch(t *testing.T) {
 	} {
 		if got := l.Match(p); got != want {
 			t.Errorf("Match(%q) = %v", p, got)
+		}
+	}
+}
+
+// BenchmarkRewrite measures one rewrite of a mid-sized file (the golden
+// inputs concatenated into one package's worth of functions).
+func BenchmarkRewrite(b *testing.B) {
+	src, err := os.ReadFile(filepath.Join("testdata", "rewrite", "getenv.input"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var body strings.Builder
+	body.Write(src)
+	for i := 0; i < 200; i++ {
+		body.WriteString("\nfunc f" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "_" + strconv.Itoa(i) + "() string {\n\treturn os.Getenv(\"STRIPE_SECRET_KEY\") + os.Getenv(\"PORT\")\n}\n")
+	}
+	in := []byte(body.String())
+	l := forModule(b)
+	e := rewrite.Edit{Keys: keys("STRIPE_SECRET_KEY")}
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, n, err := l.Rewrite("main.go", in, e); err != nil || n != 201 {
+			b.Fatalf("n=%d err=%v", n, err)
 		}
 	}
 }
