@@ -457,13 +457,26 @@ func (b *builder) rotation(secrets []Secret) {
 				reasons = append(reasons, r)
 			}
 		}
+		// Repos where a tracked hardcoded copy already explains why the
+		// value is in history.
+		explained := map[string]bool{}
+		for _, src := range s.Sources {
+			if src.Kind == SourceHardcoded && src.Tracked {
+				explained[src.Repo] = true
+			}
+		}
 		for j := range s.Sources {
 			src := &s.Sources[j]
-			if src.Kind == SourceEnvFile && b.committed(src.Repo, src.Path) {
+			committed := src.Kind == SourceEnvFile && (src.Tracked || b.committed(src.Repo, src.Path))
+			if committed {
 				src.InHistory = true
 			}
-			if src.InHistory && (src.Kind == SourceEnvFile || !src.Tracked) {
+			switch {
+			case !src.InHistory:
+			case committed || (src.Kind == SourceHardcoded && !src.Tracked):
 				add(fmt.Sprintf("exposed in git history of %s (%s)", src.Repo, src.Path))
+			case src.Kind == SourceEnvFile && !explained[src.Repo]:
+				add("value found in the git history of " + src.Repo)
 			}
 		}
 		for _, src := range s.Sources {

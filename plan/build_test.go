@@ -320,3 +320,44 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("empty plan invalid: %v", err)
 	}
 }
+
+func TestBuildHistoryReasons(t *testing.T) {
+	fp := "hmac-sha256:" + strings.Repeat("a", 32)
+	envF := func(path string, hist, tracked bool) discover.Finding {
+		return discover.Finding{Kind: discover.KindEnvFile, Root: "/r", Repo: "app", Path: path, Line: 1, Key: "API_TOKEN",
+			Classification: discover.ClassSecret, Fingerprint: fp, InHistory: hist, Tracked: tracked}
+	}
+	hard := discover.Finding{Kind: discover.KindHardcoded, Root: "/r", Repo: "app", Path: "src/a.js", Line: 2, Key: "apiToken",
+		Classification: discover.ClassSecret, Context: discover.ContextSource, Fingerprint: fp, InHistory: true, Tracked: true}
+	tests := []struct {
+		name     string
+		findings []discover.Finding
+		repos    []discover.Repo
+		want     []string
+	}{
+		{"untracked, never committed", []discover.Finding{envF(".env", false, false)}, nil, nil},
+		{"tracked .env", []discover.Finding{envF(".env", true, true)}, nil, []string{"exposed in git history of app (.env)"}},
+		{"committed then removed", []discover.Finding{envF(".env.production", false, false)},
+			[]discover.Repo{{Root: "/r", Name: "app", CommittedEnvFiles: []string{".env.production"}}},
+			[]string{"exposed in git history of app (.env.production)"}},
+		{"value in history elsewhere", []discover.Finding{envF(".env", true, false)}, nil, []string{"value found in the git history of app"}},
+		{"explained by a hardcoded copy", []discover.Finding{envF(".env", true, false), hard}, nil, []string{"hardcoded in source: app/src/a.js"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Build(context.Background(), &discover.Result{Repos: tt.repos, Findings: tt.findings}, BuildOptions{Lookup: StaticLookup{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Secrets) != 1 {
+				t.Fatalf("%d secrets, want 1", len(p.Secrets))
+			}
+			if diff := cmp.Diff(tt.want, p.Secrets[0].Reasons); diff != "" {
+				t.Errorf("reasons (-want +got):\n%s", diff)
+			}
+			if p.Secrets[0].Rotate != (len(tt.want) > 0) {
+				t.Errorf("rotate = %v", p.Secrets[0].Rotate)
+			}
+		})
+	}
+}

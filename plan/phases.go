@@ -6,6 +6,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/env2vault/env2vault/discover"
 )
 
 // Phase names, in order.
@@ -119,10 +121,10 @@ func (g phaseGen) inventory() Phase {
 			Text: fmt.Sprintf("Confirm with %s that they own %s", o, strings.Join(byOwner[o], ", "))})
 	}
 	for _, r := range p.Repos {
-		if len(r.CommittedEnvFiles) > 0 {
+		if files := leakedEnvFiles(r); len(files) > 0 {
 			l.add(Item{ID: "inventory.history." + idPart(r.Name), Repo: r.Name,
 				Text: fmt.Sprintf("Treat every value ever committed in %s (%s) as leaked: anyone with a clone of its git history can read them",
-					r.Name, strings.Join(r.CommittedEnvFiles, ", "))})
+					r.Name, strings.Join(files, ", "))})
 		}
 	}
 	for _, s := range p.Secrets {
@@ -201,7 +203,7 @@ func (g phaseGen) planning() Phase {
 		switch s.Action {
 		case ActionConflict:
 			l.add(Item{ID: "planning.conflict." + idPart(s.Name), Secret: s.Name,
-				Text: fmt.Sprintf("Resolve the conflict for %s at %s before migrating: decide with its owner which value is current", s.Name, ref)})
+				Text: fmt.Sprintf("Resolve the conflict for %s at %s before migrating: something other than a single text value is stored there; move it or pick another name", s.Name, ref)})
 		case ActionUpdate:
 			l.add(Item{ID: "planning.update." + idPart(s.Name), Secret: s.Name,
 				Text: fmt.Sprintf("Confirm that %s may be overwritten: %s holds a different value today", s.Name, ref)})
@@ -407,9 +409,9 @@ func (g phaseGen) rollout() Phase {
 		}
 	}
 	for _, r := range p.Repos {
-		if len(r.CommittedEnvFiles) > 0 {
+		if files := leakedEnvFiles(r); len(files) > 0 {
 			l.add(Item{ID: "rollout.history." + idPart(r.Name), Repo: r.Name,
-				Text: fmt.Sprintf("Optionally purge %s from the git history of %s (git filter-repo) after rotating: rotation, not the purge, is what ends the exposure", strings.Join(r.CommittedEnvFiles, ", "), r.Name)})
+				Text: fmt.Sprintf("Optionally purge %s from the git history of %s (git filter-repo) after rotating: rotation, not the purge, is what ends the exposure", strings.Join(files, ", "), r.Name)})
 		}
 	}
 	l.add(Item{ID: "rollout.audit-review", BestPractice: true,
@@ -417,4 +419,16 @@ func (g phaseGen) rollout() Phase {
 	l.add(Item{ID: "rollout.rotation-schedule", BestPractice: true,
 		Text: "Set a rotation schedule for every secret (prod first) and put it in each owner's calendar"})
 	return l.phase()
+}
+
+// leakedEnvFiles are the .env files ever committed to r, leaving out
+// templates such as .env.example, which hold placeholders.
+func leakedEnvFiles(r RepoInfo) []string {
+	var out []string
+	for _, f := range r.CommittedEnvFiles {
+		if !discover.IsEnvTemplate(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
