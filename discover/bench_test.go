@@ -54,3 +54,19 @@ func BenchmarkEnvReadsGOROOT(b *testing.B) {
 		b.ReportMetric(float64(len(res.Findings)), "reads")
 	}
 }
+
+// BenchmarkScanGOROOT is the whole scan of $GOROOT/src with the real
+// detector (what scripts/bench-scan times against gitleaks).
+func BenchmarkScanGOROOT(b *testing.B) {
+	src := filepath.Join(runtime.GOROOT(), "src")
+	if _, err := os.Stat(src); err != nil {
+		b.Skip("no GOROOT/src")
+	}
+	for b.Loop() {
+		res, err := Scan(context.Background(), Options{Paths: []string{src}, SkipDirs: []string{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Stats.Secrets), "secrets")
+	}
+}

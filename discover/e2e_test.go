@@ -172,6 +172,20 @@ func TestSampleOrg(t *testing.T) {
 	if len(res.Unused) != 0 {
 		t.Errorf("defined_not_read = %+v, want none", res.Unused)
 	}
+	// Every secret resolves back to the value the scan saw.
+	for _, f := range res.Findings {
+		if !f.IsSecret() {
+			continue
+		}
+		loc := discover.Location{Root: f.Root, Repo: f.Repo, Path: f.Path, Line: f.Line, Key: f.Key, Rule: f.Rule, Kind: f.Kind}
+		v, err := discover.Resolve(context.Background(), loc)
+		if err != nil {
+			t.Errorf("Resolve(%s): %v", loc, err)
+		} else if !v.Equal(f.Value) {
+			t.Errorf("Resolve(%s) gave a different value", loc)
+		}
+	}
+
 	wantSkip := []discover.Skip{{Path: filepath.Join(m.Dir, "web", "node_modules"), Reason: discover.SkipIgnoredDir, Detail: "folder name in the skip list"}}
 	if d := cmp.Diff(wantSkip, res.Skipped); d != "" {
 		t.Errorf("skipped (-want +got):\n%s", d)

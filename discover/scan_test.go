@@ -354,3 +354,27 @@ func TestIgnoreFiles(t *testing.T) {
 		t.Errorf("ignore file:\n%s", b)
 	}
 }
+
+func TestProgress(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{".env": "A=FAKEKEY_abcdef\n", "b.txt": "x"})
+	var calls []Progress
+	res := testScan(t, Options{Paths: []string{dir}, Progress: func(p Progress) { calls = append(calls, p) }})
+	if len(calls) == 0 {
+		t.Fatal("Progress was never called")
+	}
+	last := calls[len(calls)-1]
+	if last.Phase != "done" || last.Files != res.Stats.FilesScanned || last.Secrets != 1 || last.Repos != 1 {
+		t.Errorf("last progress = %+v, stats %+v", last, res.Stats)
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a/.env": "A=1\n"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Scan(ctx, Options{Paths: []string{dir}, Detector: fakeDetector{}}); err != context.Canceled {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
