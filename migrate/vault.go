@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -145,11 +146,18 @@ func (v *vaultBackend) Check(ctx context.Context) error {
 	var re *api.ResponseError
 	switch {
 	case errors.As(err, &re) && re.StatusCode == http.StatusForbidden:
+		// Vault answers 403 both for a missing mount and for a token
+		// that may not look mounts up: reading a path tells them apart
+		// (a missing mount has no handler; a denied read is fine here).
+		_, _, err := v.read(ctx, plan.Target{Path: ".env2vault-check"}, 0)
+		if err != nil && !errors.As(err, &re) {
+			return err
+		}
 		return nil
 	case err != nil:
 		return v.wrap(err, &h, "looking up the mount "+v.mount+"/")
 	case s == nil || s.Data == nil:
-		return fmt.Errorf("Vault at %s has no secrets engine at %s/: enable one with `vault secrets enable -path=%s kv-v2`", v.addr, v.mount, v.mount)
+		return v.noMount(v.mount)
 	}
 	typ, _ := s.Data["type"].(string)
 	if typ != "kv" && typ != "generic" {
@@ -241,38 +249,74 @@ func checkTarget(t plan.Target) error {
 // deleted or destroyed reads as no data with the current version, so a
 // check-and-set write can follow.
 func (v *vaultBackend) read(ctx context.Context, t plan.Target, version int) (map[string]any, string, error) {
-	var h hint
 	mount, path := v.mountOf(t), strings.Trim(t.Path, "/")
 	if v.kv == 1 {
-		s, err := v.c.Logical().ReadWithContext(h.with(ctx), mount+"/"+path)
-		if err != nil {
-			return nil, "", v.wrap(err, &h, "reading "+v.where(t))
-		}
-		if s == nil {
-			return nil, "", nil
+		s, err := v.rawRead(ctx, mount, mount+"/"+path, nil, "reading "+v.where(t))
+		if err != nil || s == nil {
+			return nil, "", err
 		}
 		return s.Data, "", nil
 	}
-	var (
-		s   *api.KVSecret
-		err error
-	)
+	var q map[string][]string
 	if version > 0 {
-		s, err = v.c.KVv2(mount).GetVersion(h.with(ctx), path, version)
-	} else {
-		s, err = v.c.KVv2(mount).Get(h.with(ctx), path)
+		q = map[string][]string{"version": {strconv.Itoa(version)}}
 	}
-	if errors.Is(err, api.ErrSecretNotFound) {
-		return nil, "", nil
+	s, err := v.rawRead(ctx, mount, mount+"/data/"+path, q, "reading "+v.where(t))
+	if err != nil || s == nil || s.Data == nil {
+		return nil, "", err
+	}
+	data, _ := s.Data["data"].(map[string]any)
+	ver := ""
+	if md, ok := s.Data["metadata"].(map[string]any); ok {
+		if n, ok := md["version"].(json.Number); ok && n.String() != "0" {
+			ver = n.String()
+		}
+	}
+	return data, ver, nil
+}
+
+// rawRead reads a logical path, telling a missing secret (nil, nil)
+// from a missing mount (an error). A KV v2 404 can still carry the
+// metadata of a deleted version, which is returned.
+func (v *vaultBackend) rawRead(ctx context.Context, mount, path string, query map[string][]string, doing string) (*api.Secret, error) {
+	var h hint
+	resp, err := v.c.Logical().ReadRawWithDataWithContext(h.with(ctx), path, query)
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	var re *api.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
+		if mentions(re, "no handler for route") {
+			return nil, v.noMount(mount)
+		}
+		if resp == nil {
+			return nil, nil
+		}
+		s, perr := api.ParseSecret(resp.Body)
+		if perr != nil || s == nil {
+			return nil, nil
+		}
+		return s, nil
 	}
 	if err != nil {
-		return nil, "", v.wrap(err, &h, "reading "+v.where(t))
+		return nil, v.wrap(err, &h, doing)
 	}
-	ver := ""
-	if s.VersionMetadata != nil && s.VersionMetadata.Version > 0 {
-		ver = strconv.Itoa(s.VersionMetadata.Version)
+	if resp == nil {
+		return nil, nil
 	}
-	return s.Data, ver, nil
+	s, err := api.ParseSecret(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading Vault's answer: %w", doing, err)
+	}
+	return s, nil
+}
+
+func (v *vaultBackend) noMount(mount string) error {
+	kv := "kv-v2"
+	if v.kv == 1 {
+		kv = "-version=1 kv"
+	}
+	return fmt.Errorf("Vault at %s has no secrets engine at %s/: enable one with `vault secrets enable -path=%s %s`", v.addr, mount, mount, kv)
 }
 
 // Put writes v into t's field, keeping the path's other fields. KV v2
