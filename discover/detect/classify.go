@@ -124,8 +124,10 @@ func placeholderReason(s string) string {
 		l == "placeholder" || l == "example" || l == "dummy" || l == "redacted" || l == "secret" ||
 		l == "password" || l == "token" || l == "test" || l == "fake":
 		return "placeholder word"
-	case strings.Contains(l, "placeholder") || strings.Contains(l, "example") && !strings.Contains(l, "@") ||
-		strings.Contains(l, "redacted") || strings.Contains(l, "dummy"):
+	case strings.Contains(l, "placeholder") || strings.Contains(l, "redacted") || strings.Contains(l, "dummy"),
+		// "example" marks sample keys (AKIA...EXAMPLE), but example.com
+		// is an ordinary documentation host.
+		strings.Contains(l, "example") && !strings.Contains(l, ".") && !strings.Contains(l, "://"):
 		return "placeholder text"
 	}
 	return ""

@@ -160,6 +160,14 @@ func (d *Detector) assignmentLeaks(raw string, sc *scratch, ctx string) []Leak {
 		if len(text) > 4096 {
 			continue
 		}
+		if strings.Contains(text, "://") {
+			for _, m := range urlCreds.FindAllStringIndex(text, -1) {
+				if l, ok := d.urlLeak(text, m, ctx); ok {
+					l.Line, l.Column = li+1, m[0]+1
+					out = append(out, l)
+				}
+			}
+		}
 		for _, m := range assignQuoted.FindAllStringSubmatchIndex(text, -1) {
 			if l, ok := d.assignment(text, m, ctx, true); ok {
 				l.Line, l.Column = li+1, m[4]+1
@@ -176,6 +184,25 @@ func (d *Detector) assignmentLeaks(raw string, sc *scratch, ctx string) []Leak {
 		}
 	}
 	return out
+}
+
+// urlCreds finds URLs with user:password@ in them.
+var urlCreds = regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:@/"'\x60]*:[^\s@/"'\x60]+@[^\s"'\x60<>]+`)
+
+// urlLeak judges a URL with credentials found in a line.
+func (d *Detector) urlLeak(text string, m []int, ctx string) (Leak, bool) {
+	val := strings.TrimRight(text[m[0]:m[1]], ".,;)")
+	u, ok := urlWithPassword(val)
+	if !ok {
+		return Leak{}, false
+	}
+	pw, _ := u.User.Password()
+	if placeholderReason(pw) != "" || isRef(pw) || strings.ContainsAny(pw, "%{}$<>") || len(pw) < 4 {
+		return Leak{}, false
+	}
+	sv := secret.New(strings.Clone(val))
+	return Leak{Key: strings.Clone(keyBefore(strings.TrimRight(text[:m[0]], "\"'\x60"))), Context: ctx, Value: sv,
+		Rule: RuleURLPassword, Reason: "url with a password", Service: schemeService(u.Scheme), assign: true}, true
 }
 
 func position0(nl []int, off int) int {

@@ -134,7 +134,7 @@ func newEngine(cfg config.Config) *engine {
 // assignKeywords open lines to the assignment heuristics (context.go).
 var assignKeywords = []string{
 	"password", "passwd", "pwd", "pass", "secret", "token", "key", "credential", "creds", "dsn",
-	"salt", "pepper", "webhook", "passphrase",
+	"salt", "pepper", "webhook", "passphrase", "://",
 }
 
 // scratch is per-call working memory, pooled to keep allocations down.
