@@ -95,11 +95,14 @@ func repoLabel(name string) string {
 // describe says in a few words what a secret finding is.
 func describe(f discover.Finding) string {
 	if f.Kind == discover.KindHardcoded {
-		what := "hardcoded key"
+		where := "hardcoded"
 		if f.Context != "" {
-			what += " (" + string(f.Context) + ")"
+			where += ", " + string(f.Context)
 		}
-		return what
+		if f.Key == "" {
+			return "key (" + where + ")"
+		}
+		return f.Key + " (" + where + ")"
 	}
 	return f.Key
 }
@@ -142,6 +145,19 @@ func countByRepo(res *discover.Result) map[string]*counts {
 	return m
 }
 
+// skipLabels phrase skip reasons for people.
+var skipLabels = map[string]string{
+	discover.SkipBinary:      "binary",
+	discover.SkipTooLarge:    "too large",
+	discover.SkipUnreadable:  "unreadable",
+	discover.SkipSymlinkLoop: "symlink loop",
+	discover.SkipSymlinkDir:  "folder symlink",
+	discover.SkipIgnoredDir:  "skipped folder (--skip-dir)",
+	discover.SkipSpecial:     "not a regular file",
+	discover.SkipMalformed:   "malformed",
+	discover.SkipGit:         "git error",
+}
+
 // skipSummary groups skipped paths by reason: "2 binary, 1 too-large".
 func skipSummary(skips []discover.Skip) string {
 	order := []string{}
@@ -154,7 +170,11 @@ func skipSummary(skips []discover.Skip) string {
 	}
 	parts := make([]string, len(order))
 	for i, r := range order {
-		parts[i] = fmt.Sprintf("%d %s", n[r], r)
+		label := skipLabels[r]
+		if label == "" {
+			label = r
+		}
+		parts[i] = fmt.Sprintf("%d %s", n[r], label)
 	}
 	return strings.Join(parts, ", ")
 }
