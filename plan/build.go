@@ -104,6 +104,10 @@ func Build(ctx context.Context, res *discover.Result, opts BuildOptions) (*Plan,
 	p.Reads = b.consumers(p.Secrets)
 	p.Repos = b.repos()
 	p.Refresh()
+	// Whatever Build writes, Load must read back.
+	if err := Validate(p); err != nil {
+		return nil, fmt.Errorf("the plan is not valid (check --name-template and the backend settings): %w", err)
+	}
 	return p, nil
 }
 

@@ -361,3 +361,11 @@ func TestBuildHistoryReasons(t *testing.T) {
 		})
 	}
 }
+
+func TestBuildRejectsInvalidGCPNames(t *testing.T) {
+	_, err := Build(context.Background(), loadFixture(t), BuildOptions{Lookup: fixtureLookup,
+		Backend: Backend{Kind: BackendGCP, Project: "acme"}, NameTemplate: "{{.Env}}.{{.Service}}.{{.Purpose}}"})
+	if err == nil || !strings.Contains(err.Error(), "not a valid Secret Manager id") {
+		t.Errorf("dotted names on GCP: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -212,6 +213,9 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 
+// validGCPID matches a Google Secret Manager secret id.
+var validGCPID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+
 var knownActions = []string{ActionCreate, ActionUpdate, ActionNoop, ActionConflict}
 
 // Validate checks a plan: schema version, required fields, unique names
@@ -282,8 +286,8 @@ func Validate(p *Plan) error {
 			if src.Path == "" {
 				bad(sf+".path", "required")
 			}
-			if src.Line < 1 {
-				bad(sf+".line", "must be 1 or more")
+			if src.Line < 0 {
+				bad(sf+".line", "must be 1 or more (0 when unknown)")
 			}
 			if src.Kind != SourceEnvFile && src.Kind != SourceHardcoded {
 				bad(sf+".kind", "unknown source kind %q (want env-file or hardcoded)", src.Kind)
@@ -305,6 +309,8 @@ func Validate(p *Plan) error {
 			}
 			if s.Target.SecretID == "" {
 				bad(f+".target.secret_id", "required for the gcp backend")
+			} else if !validGCPID.MatchString(s.Target.SecretID) {
+				bad(f+".target.secret_id", "%q is not a valid Secret Manager id (letters, digits, '-' and '_', at most 255)", s.Target.SecretID)
 			}
 			tgt = s.Target.Project + "/" + s.Target.SecretID
 		case BackendAWS:
