@@ -3,8 +3,10 @@ package batch
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/env2vault/env2vault/internal/cli"
 	"github.com/env2vault/env2vault/internal/sampleorg"
+	"github.com/env2vault/env2vault/internal/vaulttest"
 	"github.com/env2vault/env2vault/migrate"
 	"github.com/env2vault/env2vault/plan"
 	"github.com/env2vault/env2vault/secret"
@@ -270,5 +273,133 @@ func TestDryRunOffline(t *testing.T) {
 	}
 	if !strings.HasPrefix(p.DiffStatus, "offline") || len(p.Secrets) == 0 {
 		t.Fatalf("plan diff status %q with %d secrets: want offline and some secrets", p.DiffStatus, len(p.Secrets))
+	}
+}
+
+// treeDigest hashes every file under dir (but .git and skip), so a test
+// can tell whether a run changed the working tree.
+func treeDigest(t *testing.T, dir, skip string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || p == skip) {
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %x\n", p, sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// TestBatchAgainstVault runs batch over the sample org against the real
+// Vault dev server: a dry run writes every report and nothing else; a
+// --yes run migrates (exit 4); a rerun writes nothing new.
+func TestBatchAgainstVault(t *testing.T) {
+	env := vaulttest.Server(t)
+	env.Setenv(t)
+	setFingerprintKey(t)
+	ctx := context.Background()
+	org, err := sampleorg.Build(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	fp, err := secret.LoadFingerprinter()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. Dry run: exit 1, every report, a live diff, nothing written.
+	before := treeDigest(t, org.Dir, out)
+	code, _, stderr := runBatch(t, "--dry-run", "--vault-mount", env.KV2, "--out", out, org.Dir)
+	if code != cli.ExitFound {
+		t.Fatalf("dry run exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	checkOut(t, org, out, stderr)
+	if treeDigest(t, org.Dir, out) != before {
+		t.Fatal("the dry run changed the working tree")
+	}
+	p, err := plan.Load(filepath.Join(out, FilePlan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.DiffStatus != "live" || len(p.Secrets) == 0 {
+		t.Fatalf("dry-run plan: diff %q, %d secrets; want a live diff of some secrets", p.DiffStatus, len(p.Secrets))
+	}
+	be, err := migrate.Open(ctx, p.Backend, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Secrets {
+		if s.Action != plan.ActionCreate {
+			t.Errorf("%s: dry-run action %q on an empty mount, want create", s.Name, s.Action)
+		}
+		if cur, err := be.Get(ctx, s.Target); err != nil || cur.Exists {
+			t.Fatalf("%s: the dry run wrote to the vault (exists=%v, err=%v)", s.Name, cur.Exists, err)
+		}
+	}
+
+	// 2. --yes: exit 4, every secret in the vault, the tree rewritten.
+	code, _, stderr = runBatch(t, "--yes", "--vault-mount", env.KV2, "--out", out, org.Dir)
+	if code != cli.ExitMigrated {
+		t.Fatalf("--yes exit %d, want 4; stderr:\n%s", code, stderr)
+	}
+	checkOut(t, org, out, stderr, FileRewriteDiff, FileVerifyJSON)
+	lines := progressLines(t, stderr)
+	for _, want := range [][2]string{{"migrate", "done"}, {"rewrite", "done"}, {"verify", "done"}} {
+		if !hasEvent(lines, want[0], want[1]) {
+			t.Errorf("no %s/%s progress line", want[0], want[1])
+		}
+	}
+	versions := map[string]string{}
+	for _, s := range p.Secrets {
+		cur, err := be.Get(ctx, s.Target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cur.Exists || !fp.Matches(cur.Value, s.Fingerprint) {
+			t.Errorf("%s is not in the vault with the planned value", s.Name)
+		}
+		versions[s.Name] = cur.Version
+	}
+	if treeDigest(t, org.Dir, out) == before {
+		t.Fatal("the --yes run rewrote nothing")
+	}
+
+	// 3. Rerun: nothing new is written anywhere.
+	after := treeDigest(t, org.Dir, out)
+	code, _, stderr = runBatch(t, "--yes", "--vault-mount", env.KV2, "--out", out, org.Dir)
+	if code != cli.ExitMigrated && code != cli.ExitOK {
+		t.Fatalf("rerun exit %d, want 4 or 0; stderr:\n%s", code, stderr)
+	}
+	for _, l := range progressLines(t, stderr) {
+		if l["stage"] == "migrate" && l["event"] == "done" && (l["created"] != float64(0) || l["updated"] != float64(0)) {
+			t.Errorf("the rerun wrote to the vault: %v", l)
+		}
+	}
+	for _, s := range p.Secrets {
+		cur, err := be.Get(ctx, s.Target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.Version != versions[s.Name] {
+			t.Errorf("%s: version %s after the rerun, was %s", s.Name, cur.Version, versions[s.Name])
+		}
+	}
+	if treeDigest(t, org.Dir, out) != after {
+		t.Error("the rerun changed the working tree again")
 	}
 }

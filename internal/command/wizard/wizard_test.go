@@ -14,6 +14,7 @@ import (
 
 	"github.com/env2vault/env2vault/internal/cli"
 	"github.com/env2vault/env2vault/internal/sampleorg"
+	"github.com/env2vault/env2vault/internal/vaulttest"
 	"github.com/env2vault/env2vault/migrate"
 	"github.com/env2vault/env2vault/plan"
 	"github.com/env2vault/env2vault/secret"
@@ -91,31 +92,19 @@ func TestRealProgram(t *testing.T) {
 	}
 }
 
-// requireVault skips when no Vault dev server is configured, unless
-// ENV2VAULT_REQUIRE_VAULT makes that a failure (CI).
-func requireVault(t *testing.T) {
-	t.Helper()
-	if os.Getenv("VAULT_ADDR") != "" {
-		return
-	}
-	if os.Getenv("ENV2VAULT_REQUIRE_VAULT") != "" {
-		t.Fatal("VAULT_ADDR is not set but ENV2VAULT_REQUIRE_VAULT is: start one with scripts/vault-dev")
-	}
-	t.Skip("VAULT_ADDR is not set (start a dev server with scripts/vault-dev)")
-}
-
 // TestFullRunAgainstVault drives every step with key presses over the
 // real packages: scan the sample org, push into the Vault dev server,
 // rewrite, export. Then the vault holds every planned value, the export
 // folder holds the reports, and no screen showed a planted value.
 func TestFullRunAgainstVault(t *testing.T) {
-	requireVault(t)
+	env := vaulttest.Server(t) // a fresh KV v2 mount on the dev server
+	env.Setenv(t)
 	org := sampleOrg(t)
 	fp, err := secret.LoadFingerprinter()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mount := "secret"
+	mount := env.KV2
 	out := filepath.Join(t.TempDir(), "export")
 	m := tui.New(context.Background(), tui.Options{
 		Services: Services(fp, migrate.Options{}, filepath.Join(t.TempDir(), "out"), "test"),
@@ -138,7 +127,7 @@ func TestFullRunAgainstVault(t *testing.T) {
 	}
 	step("enter")                   // scan
 	step("enter")                   // findings reviewed
-	step("enter", "enter", "enter") // vault, mount, KV v2 -> check
+	step("enter", "enter", "enter") // vault, the preset mount, KV v2 -> check
 	if !strings.Contains(d.View(), "Connected and authenticated") {
 		t.Fatalf("backend check did not pass:\n%s", d.View())
 	}
