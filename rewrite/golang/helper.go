@@ -126,7 +126,7 @@ func (l *Lang) requireClient(b plan.Backend, read func(string) ([]byte, error)) 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=mod"), "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, nil, fmt.Errorf("go: adding %s to go.mod: %v: %s", strings.Join(mods, ", "), err, bytes.TrimSpace(out))
 	}

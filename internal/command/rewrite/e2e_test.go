@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	vault "github.com/hashicorp/vault/api"
-
 	"github.com/env2vault/env2vault/discover"
 	"github.com/env2vault/env2vault/internal/cli"
 	"github.com/env2vault/env2vault/internal/sampleorg"
@@ -26,30 +24,6 @@ import (
 	"github.com/env2vault/env2vault/rewrite/langs"
 	"github.com/env2vault/env2vault/secret"
 )
-
-// kvBackend is the part of the Vault backend Verify needs (Get), over
-// vault/api directly.
-type kvBackend struct {
-	c     *vault.Client
-	mount string
-}
-
-func (k kvBackend) Kind() string                    { return plan.BackendVault }
-func (k kvBackend) Check(ctx context.Context) error { return nil }
-func (k kvBackend) Get(ctx context.Context, t plan.Target) (migrate.Current, error) {
-	s, err := k.c.KVv2(t.Mount).Get(ctx, t.Path)
-	if errors.Is(err, vault.ErrSecretNotFound) {
-		return migrate.Current{}, nil
-	}
-	if err != nil {
-		return migrate.Current{}, err
-	}
-	v, _ := s.Data[t.Field].(string)
-	return migrate.Current{Exists: true, Value: secret.New(v)}, nil
-}
-func (k kvBackend) Put(context.Context, plan.Target, secret.Value, migrate.Metadata, migrate.Current) (string, error) {
-	return "", errors.New("not used by rewrite")
-}
 
 func digest(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -217,14 +191,10 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 	if resolve == nil {
 		resolve = discover.Resolve
 	}
-	values := map[string]string{}
-	for _, s := range p.Secrets {
-		v, err := resolve(ctx, discover.Location{Root: s.Sources[0].Root, Repo: s.Sources[0].Repo, Path: s.Sources[0].Path,
-			Line: s.Sources[0].Line, Key: s.Sources[0].Key, Rule: s.Sources[0].Rule, Kind: discover.Kind(s.Sources[0].Kind)})
-		if err != nil {
-			t.Fatalf("re-reading %s: %v", s.Name, err)
-		}
-		values[s.Name] = v.Reveal()
+	env.Setenv(t)
+	fpr, err := secret.LoadFingerprinter()
+	if err != nil {
+		t.Fatal(err)
 	}
 	available := map[string]bool{}
 	for _, l := range langs.All() {
@@ -235,9 +205,6 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 		ios, _, out, errOut := cli.Test()
 		return &Options{
 			IO: ios, PlanPath: planPath, Resolve: resolve,
-			OpenBackend: func(context.Context, plan.Backend) (migrate.Backend, error) {
-				return kvBackend{c: client, mount: mount}, nil
-			},
 		}, out, errOut
 	}
 	record := func(out, errOut *bytes.Buffer) { printed.WriteString(out.String() + errOut.String()) }
@@ -273,19 +240,18 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 		t.Fatal("a refused apply changed files")
 	}
 
-	// Migrate: push every value into Vault (a fresh KV v2 mount upgrades
-	// in the background, so the first write is retried briefly).
+	// Migrate with migrate's runner (a fresh KV v2 mount upgrades in the
+	// background: wait until it takes writes).
 	if err := vaulttest.WaitWritable(ctx, client, mount, 2); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range p.Secrets {
-		field := s.Target.Field
-		if field == "" {
-			field = "value"
-		}
-		if _, err := client.KVv2(s.Target.Mount).Put(ctx, s.Target.Path, map[string]any{field: values[s.Name]}); err != nil {
-			t.Fatalf("pushing %s: %v", s.Name, err)
-		}
+	backend, err := migrate.Open(ctx, p.Backend, migrate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := migrate.Run(ctx, backend, p, migrate.RunOptions{Fingerprinter: fpr, Resolve: resolve})
+	if err != nil || !sum.OK() {
+		t.Fatalf("migrate: %v (%+v)", err, sum)
 	}
 
 	// A dirty tracked file blocks the rewrite unless --allow-dirty.
@@ -329,7 +295,7 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 	// billing-api builds and reads its secrets from Vault.
 	addr, token := env.Addr, env.Token
 	billing := filepath.Join(root, "billing-api")
-	buildEnv := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local")
+	buildEnv := append(os.Environ(), "GOWORK=off", "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -mod=readonly"), "GOTOOLCHAIN=local")
 	runIn(t, billing, buildEnv, "go", "build", "./...")
 	bin := filepath.Join(t.TempDir(), "billing-api")
 	runIn(t, billing, buildEnv, "go", "build", "-o", bin, ".")
