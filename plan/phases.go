@@ -114,7 +114,7 @@ func (g phaseGen) inventory() Phase {
 	}
 	for _, r := range sortedKeys(unowned) {
 		l.add(Item{ID: "inventory.find-owner." + idPart(r), Repo: r,
-			Text: fmt.Sprintf("Find an owner for %s in %s: no CODEOWNERS entry or git author says who owns them (or pass --owner %s=TEAM)", strings.Join(unowned[r], ", "), r, r)})
+			Text: fmt.Sprintf("Find an owner for %s in %s: neither CODEOWNERS nor git history names an owner (or pass --owner %s=TEAM)", strings.Join(unowned[r], ", "), r, r)})
 	}
 	for _, o := range sortedKeys(byOwner) {
 		l.add(Item{ID: "inventory.confirm-owner." + idPart(o),
