@@ -211,7 +211,14 @@ func (c *Changeset) Apply(ctx context.Context, only func(name string) bool) erro
 		case !bytes.Equal(cur, f.Old):
 			return fmt.Errorf("%s changed since rewrite read it; run rewrite again", f.Name())
 		}
-		if err := WriteFileAtomic(f.Abs(), f.New, f.Mode); err != nil {
+		target := f.Abs()
+		if !f.Create {
+			// Write through a symlink to the file it names, keeping the link.
+			if real, err := filepath.EvalSymlinks(target); err == nil {
+				target = real
+			}
+		}
+		if err := WriteFileAtomic(target, f.New, f.Mode); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Name(), err)
 		}
 		f.Applied = true

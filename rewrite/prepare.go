@@ -201,6 +201,11 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 		}
 	}
 	sort.SliceStable(cs.Files, func(i, j int) bool { return cs.Files[i].Name() < cs.Files[j].Name() })
+	// Notes carry error texts from resolvers and rewriters: mask any value
+	// they might echo before anyone prints them.
+	for i := range cs.Notes {
+		cs.Notes[i].Text = cs.redact.Redact(cs.Notes[i].Text)
+	}
 	return cs, nil
 }
 

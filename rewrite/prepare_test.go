@@ -322,3 +322,41 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatalf("leftover files: %v", entries)
 	}
 }
+
+func TestApplyWritesThroughSymlinks(t *testing.T) {
+	root, p := fixture(t)
+	real := filepath.Join(root, "svc", "env.real")
+	link := filepath.Join(root, "svc", ".env")
+	if err := os.Rename(link, real); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("env.real", link); err != nil {
+		t.Fatal(err)
+	}
+	cs := prepare(t, p, rewrite.Options{})
+	if err := cs.Apply(context.Background(), func(n string) bool { return n == "svc/.env" }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf(".env is no longer a symlink: %v", err)
+	}
+	b, _ := os.ReadFile(real)
+	if !strings.HasPrefix(string(b), "API_KEY=vault://") {
+		t.Errorf("the link's target was not rewritten:\n%s", b)
+	}
+}
+
+func TestNotesAreRedacted(t *testing.T) {
+	_, p := fixture(t)
+	cs := prepare(t, p, rewrite.Options{Resolve: func(_ context.Context, loc discover.Location) (secret.Value, error) {
+		if loc.Key == "API_KEY" {
+			return secret.New(apiKey), nil
+		}
+		return secret.Value{}, errors.New("saw " + apiKey + " nearby")
+	}})
+	for _, n := range cs.Notes {
+		if strings.Contains(n.String(), apiKey) {
+			t.Fatalf("a note shows a value: %s", n)
+		}
+	}
+}
