@@ -84,3 +84,42 @@ func TestFlagsAndInputErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestConfirm(t *testing.T) {
+	cs := &rw.Changeset{Files: []*rw.FileChange{
+		{Repo: "svc", Path: ".env", Why: []string{"API_KEY → vault reference"}},
+		{Repo: "svc", Path: "main.go"},
+	}}
+	tests := []struct {
+		in      string
+		wantErr bool
+		env, gof bool
+	}{
+		{"y\n", false, true, true},
+		{"yes\n", false, true, true},
+		{"n\n", true, false, false},
+		{"\n", true, false, false},
+		{"", true, false, false},
+		{"p\ny\nn\n", false, true, false},
+		{"pick\n\nyes\n", false, false, true},
+		{"p\ny\n", true, false, false}, // ran out of answers
+	}
+	for _, tc := range tests {
+		ios, in, _, errOut := cli.Test()
+		in.WriteString(tc.in)
+		only, err := confirm(ios, cs)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("answers %q: err = %v", tc.in, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if only("svc/.env") != tc.env || only("svc/main.go") != tc.gof {
+			t.Errorf("answers %q: .env %v main.go %v", tc.in, only("svc/.env"), only("svc/main.go"))
+		}
+		if !strings.Contains(errOut.String(), "Apply these changes to 2 file(s)?") {
+			t.Errorf("prompt missing: %q", errOut)
+		}
+	}
+}
