@@ -91,8 +91,8 @@ func TestConfirm(t *testing.T) {
 		{Repo: "svc", Path: "main.go"},
 	}}
 	tests := []struct {
-		in      string
-		wantErr bool
+		in       string
+		wantErr  bool
 		env, gof bool
 	}{
 		{"y\n", false, true, true},
