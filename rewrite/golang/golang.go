@@ -58,6 +58,7 @@ type Lang struct {
 	module     string
 	helperPath string
 	dir        string
+	read       func(string) ([]byte, error)
 }
 
 // New returns the Go rewriter. Call ForRepo before Rewrite or Helper: Go
@@ -92,7 +93,21 @@ func (l *Lang) ForRepo(r rewrite.Repo) (rewrite.Language, error) {
 	if mod == "" {
 		return nil, errors.New("go: go.mod has no module line")
 	}
-	return &Lang{module: mod, helperPath: mod + "/" + HelperDir, dir: r.Dir}, nil
+	return &Lang{module: mod, helperPath: mod + "/" + HelperDir, dir: r.Dir, read: r.Read}, nil
+}
+
+// nestedModule returns the folder of a go.mod between p and the repo
+// root, if any.
+func (l *Lang) nestedModule(p string) string {
+	if l.read == nil {
+		return ""
+	}
+	for d := path.Dir(p); d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		if _, err := l.read(d + "/go.mod"); err == nil {
+			return d
+		}
+	}
+	return ""
 }
 
 // HelperImportPath returns the import path of the generated package.
@@ -120,6 +135,9 @@ func modulePath(gomod []byte) string {
 func (l *Lang) Rewrite(p string, src []byte, e rewrite.Edit) ([]byte, int, error) {
 	if l.helperPath == "" {
 		return nil, 0, errors.New("go: the rewriter has no module (call ForRepo first)")
+	}
+	if m := l.nestedModule(p); m != "" {
+		return nil, 0, fmt.Errorf("%s is in the nested module %s, which cannot import the repo root's helper; not rewritten", p, m)
 	}
 	fset := token.NewFileSet()
 	af, err := parser.ParseFile(fset, p, src, parser.ParseComments)

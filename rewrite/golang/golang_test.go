@@ -242,3 +242,23 @@ func BenchmarkRewrite(b *testing.B) {
 		}
 	}
 }
+
+func TestNestedModuleRefused(t *testing.T) {
+	files := map[string]string{"go.mod": "module example.com/app\n", "tools/go.mod": "module example.com/tools\n"}
+	l, err := New().ForRepo(rewrite.Repo{Read: func(p string) ([]byte, error) {
+		if s, ok := files[p]; ok {
+			return []byte(s), nil
+		}
+		return nil, fs.ErrNotExist
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := []byte("package main\n\nimport \"os\"\n\nvar v = os.Getenv(\"K\")\n")
+	if _, _, err := l.Rewrite("tools/gen/main.go", src, rewrite.Edit{Keys: keys("K")}); err == nil || !strings.Contains(err.Error(), "nested module tools") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, n, err := l.Rewrite("cmd/app/main.go", src, rewrite.Edit{Keys: keys("K")}); err != nil || n != 1 {
+		t.Fatalf("root module file: n=%d err=%v", n, err)
+	}
+}
