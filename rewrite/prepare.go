@@ -416,6 +416,7 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 	// docker-compose interpolation needs the variable at `up` time: put
 	// its reference beside the compose file's .env, which compose reads
 	// and `env2vault run` resolves.
+	composeKeys := map[string][]string{}
 	for _, cv := range composeVars {
 		envPath := path.Join(cv.dir, ".env")
 		txt, ok, err := ws.text(envPath)
@@ -436,6 +437,8 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 		if err := ws.set(envPath, []byte(txt), cv.name+" reference for docker compose"); err != nil {
 			return err
 		}
+		composeKeys[cv.dir] = append(composeKeys[cv.dir], cv.name)
+		secretKeys[cv.name] = true
 	}
 	for _, f := range sortedKeys(dockerEdits) {
 		txt, _, err := ws.text(f)
@@ -580,6 +583,7 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 				}
 				keysInDir = appendNew(keysInDir, envKeys(string(f.old))...)
 			}
+			keysInDir = appendNew(keysInDir, composeKeys[d]...)
 			ex := path.Join(d, ".env.example")
 			txt, _, err := ws.text(ex)
 			if err != nil {
