@@ -330,7 +330,11 @@ func (m *Model) bindings() helpKeys {
 	case stepExport:
 		k = m.export.bindings(m)
 	}
-	k = append(k, m.keys.Help, m.keys.Quit)
+	helpKey := m.keys.Help
+	if m.help.ShowAll {
+		helpKey.SetHelp("?", "fewer keys")
+	}
+	k = append(k, helpKey, m.keys.Quit)
 	return helpKeys{short: k, full: chunk(k, 4)}
 }
 
@@ -413,4 +417,21 @@ func (m *Model) run(busy string, fn func(ctx context.Context, report func(tea.Ms
 // errMissing is returned when a service is not wired.
 func errMissing(what string) error {
 	return fmt.Errorf("%s is not available in this build", what)
+}
+
+// wrapIndent word-wraps s to width, indenting continuation lines.
+func wrapIndent(s string, width, indent int) []string {
+	if width <= indent+10 {
+		return []string{s}
+	}
+	first, rest, _ := strings.Cut(ansi.Wrap(s, width, ""), "\n")
+	out := []string{first}
+	if rest != "" {
+		pad := strings.Repeat(" ", indent)
+		rest = strings.Join(strings.Fields(strings.ReplaceAll(rest, "\n", " ")), " ")
+		for _, l := range strings.Split(ansi.Wrap(rest, width-indent, ""), "\n") {
+			out = append(out, pad+l)
+		}
+	}
+	return out
 }

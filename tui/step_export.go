@@ -66,7 +66,7 @@ func (s *exportStep) showPhase(m *Model) {
 		if it.BestPractice {
 			l += m.st.Muted.Render("  [best practice]")
 		}
-		lines = append(lines, l)
+		lines = append(lines, wrapIndent(l, m.width, 4)...)
 	}
 	if len(lines) == 0 {
 		lines = []string{"Nothing to do in this phase."}

@@ -198,7 +198,11 @@ func (s *rewriteStep) showVerify(m *Model) {
 		}
 		bad = append(bad, m.st.Err.Render(fmt.Sprintf("  FAILED  %-13s %s: %s", r.Check, r.Subject, r.Detail)))
 	}
-	s.vp.SetContentLines(append(bad, good...))
+	var lines []string
+	for _, l := range append(bad, good...) {
+		lines = append(lines, wrapIndent(l, m.width, 10)...)
+	}
+	s.vp.SetContentLines(lines)
 	s.vp.GotoTop()
 }
 

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/env2vault/env2vault/discover"
+	"github.com/env2vault/env2vault/migrate"
+	"github.com/env2vault/env2vault/plan"
+	"github.com/env2vault/env2vault/tui/tuitest"
 )
 
 // TestWizardSteps walks every step with key presses, comparing each
@@ -232,5 +236,83 @@ func TestHintsAreCutBack(t *testing.T) {
 	h.key("enter")
 	if h.Contains([]string{canaries[0][:12]}) {
 		t.Fatal("a hint carrying random characters of the value was shown")
+	}
+}
+
+// TestNoColor: without colour (NO_COLOR) no screen carries a colour
+// sequence; with colour some do.
+func TestNoColor(t *testing.T) {
+	colorSeq := regexp.MustCompile(`\x1b\[[0-9;]*(?:38|48);[25];`)
+	for _, color := range []bool{false, true} {
+		env := newFakeEnv()
+		m := New(context.Background(), Options{Services: env.services(), Inline: true, Color: color, Settings: Settings{Roots: []string{"/org"}}})
+		var raw []string
+		d := tuitest.New(t, m, goldenW, goldenH)
+		record := func(keys ...string) {
+			d.Key(keys...)
+			raw = append(raw, m.View().Content)
+		}
+		record("enter")                   // findings
+		record("enter")                   // backend form
+		record("enter", "enter", "enter") // checked
+		record("enter")                   // plan
+		record("enter")                   // dry run
+		record("p", "y")                  // pushed
+		record("enter", "down")           // rewrite diff
+		found := false
+		for _, v := range raw {
+			found = found || colorSeq.MatchString(v)
+		}
+		if found != color {
+			t.Errorf("color=%v: colour sequences found=%v", color, found)
+		}
+	}
+}
+
+// TestFullHelp toggles the expanded key help.
+func TestFullHelp(t *testing.T) {
+	h := newHarness(t, newFakeEnv().services())
+	h.key("enter", "?")
+	h.golden("03-findings-help")
+	h.key("?")
+	if h.m.help.ShowAll {
+		t.Fatal("? did not fold the help again")
+	}
+}
+
+func TestWrapIndent(t *testing.T) {
+	got := wrapIndent("[ ] Confirm with the payments team that they own every secret listed here", 30, 4)
+	want := []string{"[ ] Confirm with the payments", "    team that they own every", "    secret listed here"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("wrapIndent = %q, want %q", got, want)
+	}
+}
+
+// TestCtrlCStopsRunningPush: Ctrl+C during a background push cancels
+// its context, and Wait returns once the push has stopped.
+func TestCtrlCStopsRunningPush(t *testing.T) {
+	env := newFakeEnv()
+	svc := env.services()
+	started, stopped := make(chan struct{}), make(chan error, 1)
+	svc.Migrate = func(ctx context.Context, be migrate.Backend, p *plan.Plan, progress func(MigrateProgress)) (MigrateResult, error) {
+		close(started)
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return MigrateResult{}, ctx.Err()
+	}
+	m := New(context.Background(), Options{Services: svc}) // background operations, as in the real program
+	m.Update(tea.WindowSizeMsg{Width: goldenW, Height: goldenH})
+	m.result = env.res
+	m.be = env.be
+	m.p = fakePlan(env.res, plan.Backend{Kind: plan.BackendVault, Mount: "secret", KVVersion: 2})
+	m.startPush() // its listen command is left unrun: the program would wait on it
+	<-started
+	_, cmd := m.Update(tuitest.KeyPress("ctrl+c"))
+	if cmd == nil {
+		t.Fatal("ctrl+c returned no quit command")
+	}
+	m.Wait()
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the push saw %v, want its context cancelled", err)
 	}
 }
