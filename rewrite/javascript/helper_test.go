@@ -332,7 +332,7 @@ func TestHelperFiles(t *testing.T) {
 	// A rewriter bound to a repo with a nested package writes the loader
 	// there and adds the client to that package.json.
 	repo := map[string]string{
-		"services/api/package.json": "{\n    \"name\": \"api\",\n    \"dependencies\": {\n        \"express\": \"^4.0.0\"\n    }\n}\n",
+		"services/api/package.json":  "{\n    \"name\": \"api\",\n    \"dependencies\": {\n        \"express\": \"^4.0.0\"\n    }\n}\n",
 		"services/api/tsconfig.json": `{"compilerOptions": {"module": "commonjs"}}`,
 	}
 	l := forRepo(t, repo)
