@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -361,12 +362,17 @@ func (v *vaultBackend) Put(ctx context.Context, t plan.Target, val secret.Value,
 	} else {
 		_, err = v.c.Logical().JSONMergePatch(h.with(ctx), mount+"/metadata/"+path, md)
 	}
-	if err != nil {
+	var re *api.ResponseError
+	switch {
+	case errors.As(err, &re) && re.StatusCode == http.StatusForbidden:
+		// Policies often grant mount/data/* but not mount/metadata/*:
+		// the value matters more than its labels.
+		slog.Warn("Vault refused to save custom_metadata (no policy for the metadata path); writing the value without it", "target", v.where(t))
+	case err != nil:
 		return "", v.wrap(err, &h, "saving the metadata of "+v.where(t))
 	}
 	s, err := v.c.KVv2(mount).Put(h.with(ctx), path, data, api.WithCheckAndSet(cas))
 	if err != nil {
-		var re *api.ResponseError
 		if errors.As(err, &re) && re.StatusCode == http.StatusBadRequest && mentions(re, "check-and-set") {
 			return "", fmt.Errorf("%s changed since it was read (it was %s): %w", v.where(t), versionOrNothing(prev), ErrConflict)
 		}

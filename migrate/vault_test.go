@@ -656,3 +656,105 @@ func TestVaultErrorsAreOneLineAndValueFree(t *testing.T) {
 	}
 	noCanary(t, "error", fmt.Sprintf("%v %+v", err, err), src.all())
 }
+
+func TestVaultWithoutMetadataPolicy(t *testing.T) {
+	e := vaultEnv(t)
+	pol := "data-only-" + e.KV2
+	if err := e.Client.Sys().PutPolicy(pol, `path "`+e.KV2+`/data/*" { capabilities = ["create", "read", "update"] }`); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.Client.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{pol}, TTL: "5m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VAULT_TOKEN", tok.Auth.ClientToken)
+	p, src := testPlan(t, e.KV2, 2, 2)
+	opts, _ := runOpts(t, src, "")
+	sum, err := Run(context.Background(), openTest(t, p, Options{}), p, opts)
+	if err != nil || sum.Counts[plan.ActionCreate] != 2 {
+		t.Fatalf("%v %+v", err, sum)
+	}
+	if _, ver, md := stored(t, e, 2, p.Secrets[0].Target); ver != 1 || len(md) != 0 {
+		t.Errorf("version %d, custom_metadata %v; want version 1 without metadata", ver, md)
+	}
+}
+
+// TestVaultServerDown kills a private server half-way through a run: the
+// rest fail after retries with a clear reason; after a restart a rerun
+// finishes the job.
+func TestVaultServerDown(t *testing.T) {
+	srv := vaulttest.Start(t, vaulttest.Options{})
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("VAULT_ADDR", srv.Addr)
+	t.Setenv("VAULT_TOKEN", srv.Token)
+	t.Setenv("VAULT_CACERT", "")
+	p, src := testPlan(t, srv.KV2, 2, 6)
+	journal := filepath.Join(t.TempDir(), "plan.yaml.journal")
+	opts, ns := runOpts(t, src, journal)
+	opts.Concurrency = 1
+	fb := &faultBackend{Backend: openTest(t, p, Options{})}
+	var puts atomic.Int64
+	fb.beforePut = func(plan.Target) {
+		if puts.Add(1) == 3 {
+			srv.Kill()
+		}
+	}
+	sum, err := Run(context.Background(), fb, p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts[plan.ActionCreate] != 2 || sum.Counts[ActionFailed] != 4 {
+		t.Fatalf("counts %v", sum.Counts)
+	}
+	if r := sum.Results[2]; !strings.Contains(r.Error, "gave up after 6 tries: cannot reach Vault at "+srv.Addr) {
+		t.Errorf("reason %q", r.Error)
+	}
+	if len(ns.waits) == 0 {
+		t.Error("no retries")
+	}
+	srv.Restart()
+	sum, err = Run(context.Background(), openTest(t, p, Options{}), p, opts)
+	if err != nil || !sum.OK() {
+		t.Fatalf("after the restart: %v %v", err, sum.Counts)
+	}
+	c := srv.Client()
+	for _, s := range p.Secrets {
+		m, err := c.KVv2(srv.KV2).GetMetadata(context.Background(), s.Target.Path)
+		if err != nil || m.CurrentVersion != 1 {
+			t.Errorf("%s: %v, version %v", s.Name, err, m)
+		}
+	}
+	checkNoValues(t, sum, err, journal, src.all())
+}
+
+// BenchmarkVaultRun migrates 200 secrets into the dev server per
+// iteration (push + read-back), reporting secrets per second.
+func BenchmarkVaultRun(b *testing.B) {
+	e := vaulttest.Server(b)
+	for _, kv := range []string{"VAULT_ADDR=" + e.Addr, "VAULT_TOKEN=" + e.Token} {
+		k, v, _ := strings.Cut(kv, "=")
+		b.Setenv(k, v)
+	}
+	const n = 200
+	var total time.Duration
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		p, src := testPlan(b, e.KV2, 2, n)
+		for j := range p.Secrets {
+			p.Secrets[j].Target.Path = fmt.Sprintf("bench%d/%s", i, p.Secrets[j].Name)
+		}
+		be, err := Open(context.Background(), p.Backend, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts := RunOptions{Fingerprinter: testFingerprinter(b), Concurrency: 16, Resolve: src.resolve}
+		b.StartTimer()
+		start := time.Now()
+		sum, err := Run(context.Background(), be, p, opts)
+		total += time.Since(start)
+		if err != nil || sum.Counts[plan.ActionCreate] != n {
+			b.Fatalf("%v %v", err, sum.Counts)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/total.Seconds(), "secrets/s")
+}
