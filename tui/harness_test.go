@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/env2vault/env2vault/plan"
 	"github.com/env2vault/env2vault/tui/tuitest"
 )
 
@@ -31,8 +32,13 @@ func newHarness(t *testing.T, svc Services) *harness {
 		Services: svc,
 		Inline:   true,
 		Settings: Settings{
-			Roots:       []string{"/org"},
-			TokenSource: func(string) string { return "Vault token: read from VAULT_TOKEN (set). The wizard never asks for it." },
+			Roots: []string{"/org"},
+			TokenSource: func(kind string) string {
+				if kind != plan.BackendVault {
+					return "" // the wizard's own wording
+				}
+				return "Vault token: read from VAULT_TOKEN (set). The wizard never asks for it."
+			},
 		},
 	})
 	t.Cleanup(m.Wait)

@@ -316,3 +316,44 @@ func TestCtrlCStopsRunningPush(t *testing.T) {
 		t.Fatalf("the push saw %v, want its context cancelled", err)
 	}
 }
+
+// TestBackendForms: the GCP and AWS choices ask only for their own
+// setting and hand it to Open.
+func TestBackendForms(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []string
+		text string
+		want plan.Backend
+	}{
+		{"gcp", []string{"down"}, "acme-prod", plan.Backend{Kind: plan.BackendGCP, Project: "acme-prod"}},
+		{"aws", []string{"down", "down"}, "eu-west-3", plan.Backend{Kind: plan.BackendAWS, Region: "eu-west-3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newFakeEnv()
+			svc := env.services()
+			var opened plan.Backend
+			svc.Open = func(ctx context.Context, b plan.Backend) (migrate.Backend, error) {
+				opened = b
+				return env.be, nil
+			}
+			h := newHarness(t, svc)
+			h.key("enter", "enter") // scan, findings
+			h.key(tt.keys...)
+			h.key("enter")
+			if tt.name == "gcp" {
+				h.golden("04-backend-gcp")
+			}
+			h.key("enter") // empty: refused
+			if opened.Kind != "" {
+				t.Fatal("an empty setting was accepted")
+			}
+			h.typeText(tt.text)
+			h.key("enter")
+			if opened != tt.want {
+				t.Fatalf("opened %+v, want %+v", opened, tt.want)
+			}
+		})
+	}
+}

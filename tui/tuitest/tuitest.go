@@ -23,7 +23,7 @@ import (
 )
 
 // Settle is how long a command may take before it counts as a timer.
-var Settle = 300 * time.Millisecond
+var Settle = 200 * time.Millisecond
 
 // Driver drives one model.
 type Driver struct {
@@ -121,7 +121,52 @@ func (d *Driver) exec(cmd tea.Cmd) {
 	if msg == nil {
 		return
 	}
-	// tea.BatchMsg and bubbletea's sequence message are both []tea.Cmd.
+	// A batch runs concurrently: start every command at once and wait
+	// for each up to one shared deadline, then handle them in order.
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		deadline := time.After(Settle)
+		results := make([]chan tea.Msg, len(batch))
+		for i, c := range batch {
+			results[i] = make(chan tea.Msg, 1)
+			if c == nil {
+				results[i] <- nil
+				continue
+			}
+			go func() { results[i] <- c() }()
+		}
+		var msgs []tea.Msg
+		expired := false
+		for _, r := range results {
+			if !expired {
+				select {
+				case m := <-r:
+					msgs = append(msgs, m)
+					continue
+				case <-deadline:
+					expired = true
+				}
+			}
+			select { // past the deadline: take only what is done (not timers)
+			case m := <-r:
+				msgs = append(msgs, m)
+			default:
+			}
+		}
+		for _, m := range msgs {
+			d.handle(m)
+		}
+		return
+	}
+	d.handle(msg)
+}
+
+// handle feeds one message (or a sequence of commands) to the model.
+func (d *Driver) handle(msg tea.Msg) {
+	d.tb.Helper()
+	if msg == nil {
+		return
+	}
+	// bubbletea's sequence message is a []tea.Cmd run in order.
 	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == cmdType {
 		for i := 0; i < v.Len(); i++ {
 			c, _ := v.Index(i).Interface().(tea.Cmd)

@@ -22,6 +22,7 @@ import (
 	"github.com/env2vault/env2vault/internal/vaulttest"
 	"github.com/env2vault/env2vault/migrate"
 	"github.com/env2vault/env2vault/plan"
+	"github.com/env2vault/env2vault/rewrite"
 	"github.com/env2vault/env2vault/secret"
 )
 
@@ -403,3 +404,76 @@ func TestBatchAgainstVault(t *testing.T) {
 		t.Error("the rerun changed the working tree again")
 	}
 }
+
+// TestDefaultConfigFile reads ./env2vault.yaml when --config is not given.
+func TestDefaultConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile(DefaultConfigFile, []byte("backend: aws\naws_region: eu-west-3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := settings(&Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := got.backend(); b.Kind != plan.BackendAWS || b.Region != "eu-west-3" {
+		t.Fatalf("backend %+v, want aws in eu-west-3 from ./%s", b, DefaultConfigFile)
+	}
+}
+
+func TestReporter(t *testing.T) {
+	var js, text strings.Builder
+	(&reporter{w: &js, json: true}).emit("migrate", "progress", map[string]any{"secret": "stripe-key", "done": 1, "total": 3})
+	(&reporter{w: &text}).emit("migrate", "progress", map[string]any{"secret": "stripe-key", "done": 1, "total": 3})
+	var got map[string]any
+	if err := json.Unmarshal([]byte(js.String()), &got); err != nil {
+		t.Fatalf("JSON line %q: %v", js.String(), err)
+	}
+	if got["stage"] != "migrate" || got["event"] != "progress" || got["secret"] != "stripe-key" || got["done"] != float64(1) {
+		t.Fatalf("JSON line = %v", got)
+	}
+	if want := "migrate: progress (done=1, secret=stripe-key, total=3)\n"; text.String() != want {
+		t.Fatalf("text line = %q, want %q", text.String(), want)
+	}
+}
+
+// TestConflictExit: conflicts in the push exit 3 and rewrite nothing.
+func TestConflictExit(t *testing.T) {
+	setFingerprintKey(t)
+	m, err := sampleorg.Build(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, _, _, errOut := cli.Test()
+	rewrote := false
+	opts := &Options{IO: ios, Paths: []string{m.Dir}, Yes: true, Flags: Config{Out: filepath.Join(t.TempDir(), "out")}}
+	opts.stages = stages{
+		Open: func(ctx context.Context, b plan.Backend, o migrate.Options) (migrate.Backend, error) {
+			return okBackend{}, nil
+		},
+		Diff: func(ctx context.Context, be migrate.Backend, p *plan.Plan, fp *secret.Fingerprinter) error {
+			return nil
+		},
+		Migrate: func(ctx context.Context, be migrate.Backend, p *plan.Plan, fp *secret.Fingerprinter, cfg Config, progress func(string, string, int, int)) (migrateSummary, error) {
+			return migrateSummary{Created: len(p.Secrets) - 1, Conflicts: 1}, nil
+		},
+		Rewrite: func(ctx context.Context, p *plan.Plan, cfg Config, fp *secret.Fingerprinter) (*rewrite.Changeset, error) {
+			rewrote = true
+			return nil, errors.New("must not be called")
+		},
+	}
+	fs := pflag.NewFlagSet("batch", pflag.ContinueOnError)
+	err = Run(context.Background(), opts, fs)
+	if code := cli.Code(err); code != cli.ExitConflict {
+		t.Fatalf("exit %d (%v), want 3; stderr:\n%s", code, err, errOut)
+	}
+	if rewrote {
+		t.Fatal("a push with conflicts went on to rewrite files")
+	}
+}
+
+// okBackend answers Check and nothing else.
+type okBackend struct{ migrate.Backend }
+
+func (okBackend) Kind() string                    { return plan.BackendVault }
+func (okBackend) Check(ctx context.Context) error { return nil }
