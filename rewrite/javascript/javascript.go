@@ -219,9 +219,6 @@ func (fr *fileRewrite) collect(e rewrite.Edit) error {
 			decls[id] = append(decls[id], s)
 		}
 	}
-	for _, d := range declOrder {
-		fr.destructure(d, decls[d.Id()])
-	}
 	for _, lit := range e.Literals {
 		for _, n := range t.StringLiterals(lit.Value.Reveal()) {
 			if !literalReplaceable(t, n) {
@@ -236,6 +233,9 @@ func (fr *fileRewrite) collect(e rewrite.Edit) error {
 			}
 			fr.add(n, text)
 		}
+	}
+	for _, d := range declOrder {
+		fr.destructure(d, decls[d.Id()])
 	}
 	return nil
 }
@@ -255,7 +255,7 @@ func (fr *fileRewrite) destructure(decl *ts.Node, sites []envsite.Site) {
 	for _, s := range sites {
 		v := fr.call(s.Key)
 		if s.Default != nil {
-			v += " ?? " + maybeParen(t, s.Default)
+			v += " ?? " + maybeParen(t, s.Default, fr.absorb(s.Default))
 		}
 		repl = append(repl, t.Text(s.Local)+" = "+v)
 	}
@@ -310,13 +310,35 @@ func countElements(t *envsite.Tree, pat *ts.Node) int {
 
 // maybeParen wraps a default value in parentheses unless it is a simple
 // operand (?? cannot mix with || and && unparenthesised).
-func maybeParen(t *envsite.Tree, n *ts.Node) string {
+func maybeParen(t *envsite.Tree, n *ts.Node, text string) string {
 	switch t.Kind(n) {
 	case "string", "number", "template_string", "identifier", "member_expression", "subscript_expression",
 		"call_expression", "true", "false", "null", "undefined", "parenthesized_expression", "array", "object":
-		return t.Text(n)
+		return text
 	}
-	return "(" + t.Text(n) + ")"
+	return "(" + text + ")"
+}
+
+// absorb returns n's text with the edits already planned inside it
+// applied, and drops those edits: n is about to be copied elsewhere (a
+// destructuring default that moves), and its old range removed.
+func (fr *fileRewrite) absorb(n *ts.Node) string {
+	start, end := n.StartByte(), n.EndByte()
+	var inner []envsite.Patch
+	kept := fr.patches[:0]
+	for _, pt := range fr.patches {
+		if start <= pt.Start && pt.End <= end {
+			inner = append(inner, envsite.Patch{Start: pt.Start - start, End: pt.End - start, Text: pt.Text})
+			continue
+		}
+		kept = append(kept, pt)
+	}
+	fr.patches = kept
+	out, err := envsite.Splice(fr.t.Src[start:end], inner)
+	if err != nil {
+		return fr.t.Text(n)
+	}
+	return string(out)
 }
 
 // literalReplaceable reports whether a string literal is an expression
