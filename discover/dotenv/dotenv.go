@@ -123,11 +123,19 @@ var bom = []byte("\xef\xbb\xbf")
 type parser struct {
 	src []byte
 	pos int
+	// lineOff and line cache the last lineAt answer: offsets mostly grow,
+	// so counting resumes from there and a big file stays linear.
+	lineOff, line int
 }
 
 // lineAt returns the 1-based line number of byte offset off.
 func (p *parser) lineAt(off int) int {
-	return 1 + bytes.Count(p.src[:off], []byte{'\n'})
+	if p.line == 0 || off < p.lineOff {
+		p.lineOff, p.line = 0, 1
+	}
+	p.line += bytes.Count(p.src[p.lineOff:off], []byte{'\n'})
+	p.lineOff = off
+	return p.line
 }
 
 func (p *parser) errorf(off int, msg string) error {

@@ -265,3 +265,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseLarge parses a 100,000-line file: line numbering must
+// stay linear.
+func BenchmarkParseLarge(b *testing.B) {
+	var sb strings.Builder
+	for i := range 100000 {
+		sb.WriteString("KEY_")
+		sb.WriteString(strings.Repeat("X", i%7))
+		sb.WriteString("=\"value\" # c\n")
+	}
+	in := []byte(sb.String())
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		e, err := ParseBytes(in)
+		if err != nil || len(e) != 100000 || e[99999].Line != 100000 {
+			b.Fatalf("%d entries, %v", len(e), err)
+		}
+	}
+}
