@@ -21,9 +21,9 @@ import (
 type ScanProgress struct {
 	// Files is how many files were read so far.
 	Files int
-	// Findings is how many findings were made so far.
+	// Findings is how many secrets were found so far.
 	Findings int
-	// Current is the path being read, if known.
+	// Current says what the scan is doing ("reading files", a path, ...).
 	Current string
 }
 

@@ -110,7 +110,7 @@ func (s *scanStep) view(m *Model) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Scanning %s\n\n", strings.Join(s.roots, ", "))
 	fmt.Fprintf(&b, "  %s files read\n", m.st.Key.Render(fmt.Sprint(s.progress.Files)))
-	fmt.Fprintf(&b, "  %s findings so far\n", m.st.Key.Render(fmt.Sprint(s.progress.Findings)))
+	fmt.Fprintf(&b, "  %s secrets so far\n", m.st.Key.Render(fmt.Sprint(s.progress.Findings)))
 	if s.progress.Current != "" {
 		fmt.Fprintf(&b, "\n  %s\n", m.st.Muted.Render(truncate(s.progress.Current, m.width-4)))
 	}

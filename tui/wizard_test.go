@@ -134,7 +134,7 @@ func TestScanningView(t *testing.T) {
 	h.m.scan = scanStep{roots: []string{"/org"}}
 	h.m.goTo(stepScan)
 	h.m.busy = "scanning /org"
-	h.send(progressMsg{payload: ScanProgress{Files: 1234, Findings: 17, Current: "billing-api/internal/config/config.go"}})
+	h.send(progressMsg{payload: ScanProgress{Files: 1234, Findings: 17, Current: "searching git history for leaked values"}})
 	h.golden("02-scanning")
 }
 

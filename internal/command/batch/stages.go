@@ -54,7 +54,7 @@ func (s stages) withDefaults() stages {
 		s.Rewrite = rewriteStage
 	}
 	if s.Verify == nil {
-		s.Verify = verifyStage
+		s.Verify = Verify
 	}
 	return s
 }
@@ -71,10 +71,12 @@ func rewriteStage(ctx context.Context, p *plan.Plan, cfg Config, fp *secret.Fing
 	return rewrite.Prepare(ctx, p, rewrite.Options{Languages: langs.All(), Only: cfg.Languages, Fingerprinter: fp})
 }
 
-// verifyStage uses the verify library: the backend holds every value
-// (by fingerprint), no working-tree file still holds one, and no code
-// still reads a migrated variable from the environment.
-func verifyStage(ctx context.Context, be migrate.Backend, p *plan.Plan, fp *secret.Fingerprinter) (*verify.Report, error) {
+// Verify checks a finished migration with the verify library: the
+// backend holds every value (by fingerprint), no working-tree file still
+// holds one, and no code still reads a migrated variable from the
+// environment (found by scanning the plan's repos again). The wizard
+// uses it too.
+func Verify(ctx context.Context, be migrate.Backend, p *plan.Plan, fp *secret.Fingerprinter) (*verify.Report, error) {
 	reads := func(ctx context.Context) ([]discover.Finding, error) {
 		var paths []string
 		for _, r := range p.Repos {

@@ -27,7 +27,7 @@ func Services(fp *secret.Fingerprinter, mopts migrate.Options, outDir, version s
 	return tui.Services{
 		Scan: func(ctx context.Context, roots []string, progress func(tui.ScanProgress)) (*discover.Result, error) {
 			return discover.Scan(ctx, discover.Options{Paths: roots, Fingerprinter: fp, Progress: func(p discover.Progress) {
-				progress(tui.ScanProgress{Files: p.Files, Findings: p.Secrets, Current: p.Phase})
+				progress(tui.ScanProgress{Files: p.Files, Findings: p.Secrets, Current: scanPhases[p.Phase]})
 			}})
 		},
 		Ignore: func(ctx context.Context, f discover.Finding) (string, error) {
@@ -53,7 +53,7 @@ func Services(fp *secret.Fingerprinter, mopts migrate.Options, outDir, version s
 			return push(ctx, be, p, fp, journal, progress)
 		},
 		Verify: func(ctx context.Context, be migrate.Backend, p *plan.Plan) ([]tui.VerifyRow, error) {
-			rep, err := verify.Run(ctx, p, verify.Options{Backend: be, Fingerprinter: fp})
+			rep, err := batch.Verify(ctx, be, p, fp)
 			if err != nil {
 				return nil, err
 			}
@@ -70,6 +70,13 @@ func Services(fp *secret.Fingerprinter, mopts migrate.Options, outDir, version s
 			return batch.WriteReports(dir, res, p, version)
 		},
 	}
+}
+
+// scanPhases describe discover's progress phases.
+var scanPhases = map[string]string{
+	"files":   "reading files",
+	"history": "searching git history for leaked values",
+	"done":    "done",
 }
 
 // verifyRows lists one backend row per secret (failed when a backend
