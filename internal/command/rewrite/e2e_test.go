@@ -279,14 +279,10 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 	t.Logf("apply output:\n%s", errOut)
 
 	// No planted value is left in any working tree (outside git history
-	// and node_modules), except the flagged frontend key and values in
-	// languages no rewriter handles yet.
+	// and node_modules), except the flagged frontend key.
 	allow := map[string]bool{"google-maps": true, "npm": true}
 	for path, content := range snapshot(t, root) {
 		if strings.Contains(path, "/node_modules/") {
-			continue
-		}
-		if (strings.HasSuffix(path, ".py") && !available["python"]) || (strings.HasSuffix(path, ".js") && !available["javascript"]) {
 			continue
 		}
 		canary(t, path, content, m, allow)
@@ -315,7 +311,12 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 		}
 	}
 
-	if available["python"] {
+	for _, lang := range []string{"go", "python", "javascript"} {
+		if !available[lang] {
+			t.Fatalf("rewrite/langs has no %s rewriter", lang)
+		}
+	}
+	{
 		ml := filepath.Join(root, "teams", "ml", "ml-service")
 		runIn(t, ml, os.Environ(), "python3", "-m", "py_compile", "app.py", "ml/settings.py")
 		stdout, stderr := runIn(t, ml, appEnv(addr, token, "dev"), "python3", "app.py")
@@ -326,10 +327,8 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 				t.Errorf("ml-service printed a wrong digest for %s (stderr: %s)", k, stderr)
 			}
 		}
-	} else {
-		t.Log("no python rewriter registered in rewrite/langs yet: ml-service not run")
 	}
-	if available["javascript"] {
+	{
 		web := filepath.Join(root, "web")
 		runIn(t, web, os.Environ(), "node", "--check", "src/server.js")
 		stdout, stderr := runIn(t, web, appEnv(addr, token, "dev"), "node", "src/server.js")
@@ -340,8 +339,6 @@ func endToEnd(t *testing.T, env *vaulttest.Env, root string, m sampleorg.Manifes
 				t.Errorf("web printed a wrong digest for %s (stderr: %s)", k, stderr)
 			}
 		}
-	} else {
-		t.Log("no javascript rewriter registered in rewrite/langs yet: web not run")
 	}
 
 	// Nothing printed anywhere held a value.
