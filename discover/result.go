@@ -176,14 +176,19 @@ func (s *scanner) result() *Result {
 			continue
 		}
 		res.Findings = append(res.Findings, f)
+	}
+	slices.SortStableFunc(res.Findings, compareFindings)
+	// Overlapping roots (a folder and a repository inside it) read some
+	// files twice: one finding each.
+	res.Findings = slices.CompactFunc(res.Findings, func(a, b Finding) bool { return compareFindings(a, b) == 0 })
+	slices.SortFunc(res.Repos, func(a, b Repo) int { return cmp.Or(cmp.Compare(a.Root, b.Root), cmp.Compare(a.Name, b.Name)) })
+	res.Skipped = append(res.Skipped, s.skips...)
+	slices.SortFunc(res.Skipped, func(a, b Skip) int { return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Reason, b.Reason)) })
+	for _, f := range res.Findings {
 		if f.IsSecret() {
 			res.Stats.Secrets++
 		}
 	}
-	slices.SortStableFunc(res.Findings, compareFindings)
-	slices.SortFunc(res.Repos, func(a, b Repo) int { return cmp.Or(cmp.Compare(a.Root, b.Root), cmp.Compare(a.Name, b.Name)) })
-	res.Skipped = append(res.Skipped, s.skips...)
-	slices.SortFunc(res.Skipped, func(a, b Skip) int { return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Reason, b.Reason)) })
 	res.Stats.Repos = len(res.Repos)
 	res.Stats.FilesScanned = int(s.files.Load())
 	res.Stats.BytesScanned = s.bytes.Load()

@@ -286,6 +286,14 @@ func rootLabel(given, abs string, isRepo bool) (label, labelAbs string) {
 }
 
 func (s *scanner) newRepo(label, labelAbs, dir, display string, git bool) (*repoState, error) {
+	s.mu.Lock()
+	for _, r := range s.repos {
+		if r.dir == dir {
+			s.mu.Unlock()
+			return r, nil // two roots in one repository
+		}
+	}
+	s.mu.Unlock()
 	name, err := filepath.Rel(labelAbs, dir)
 	if err != nil {
 		return nil, err
@@ -314,13 +322,45 @@ func (s *scanner) skip(p, reason, detail string) {
 }
 
 func (s *scanner) walkRoot(ctx context.Context, given, abs string, jobs chan<- job) error {
+	display := filepath.Clean(given)
 	isRepo := history.IsRepo(abs)
+	if !isRepo {
+		if top := enclosingRepo(abs); top != "" {
+			// A folder inside a repository: its files belong to that
+			// repository (so tracked and history answers are right), with
+			// paths relative to the repository's top.
+			rel, err := filepath.Rel(top, abs)
+			if err != nil {
+				return fmt.Errorf("scanning %s: %w", given, err)
+			}
+			label := filepath.Dir(top)
+			repo, err := s.newRepo(label, label, top, top, true)
+			if err != nil {
+				return fmt.Errorf("scanning %s: %w", given, err)
+			}
+			return s.walkDir(ctx, walkPos{abs: abs, display: display, rel: filepath.ToSlash(rel), repo: repo,
+				label: label, labelAbs: label, ancestors: []string{abs}}, jobs)
+		}
+	}
 	label, labelAbs := rootLabel(given, abs, isRepo)
-	repo, err := s.newRepo(label, labelAbs, abs, filepath.Clean(given), isRepo)
+	repo, err := s.newRepo(label, labelAbs, abs, display, isRepo)
 	if err != nil {
 		return fmt.Errorf("scanning %s: %w", given, err)
 	}
-	return s.walkDir(ctx, walkPos{abs: abs, display: filepath.Clean(given), rel: "", repo: repo, label: label, labelAbs: labelAbs, ancestors: []string{abs}}, jobs)
+	return s.walkDir(ctx, walkPos{abs: abs, display: display, rel: "", repo: repo, label: label, labelAbs: labelAbs, ancestors: []string{abs}}, jobs)
+}
+
+// enclosingRepo returns the top of the git work tree holding dir (which
+// is not itself a top), or "".
+func enclosingRepo(dir string) string {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if history.IsRepo(d) {
+			return d
+		}
+		if d == filepath.Dir(d) {
+			return ""
+		}
+	}
 }
 
 type walkPos struct {

@@ -378,3 +378,23 @@ func TestCancelled(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestFolderInsideRepo(t *testing.T) {
+	top := filepath.Join(t.TempDir(), "mono")
+	k := "FAKEKEY_" + strings.Repeat("m", 10)
+	writeTree(t, top, map[string]string{"services/api/app.js": "x = '" + k + "'\n", "other/.env": "A=1\n"})
+	gitRun(t, top, "init", "-q")
+	gitRun(t, top, "add", "-A")
+	gitRun(t, top, "commit", "-q", "-m", "x")
+	res := testScan(t, Options{Paths: []string{filepath.Join(top, "services"), filepath.Join(top, "other"), filepath.Join(top, "services", "api")}})
+	want := []row{
+		{"mono", "other/.env", 1, KindEnvFile, "A", "config", false, true},
+		{"mono", "services/api/app.js", 1, KindHardcoded, "", "secret", true, true},
+	}
+	if d := cmp.Diff(want, rows(res)); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	if len(res.Repos) != 1 || res.Repos[0].Root != filepath.Dir(top) || res.Repos[0].Name != "mono" || !res.Repos[0].Git {
+		t.Errorf("repos = %+v", res.Repos)
+	}
+}
