@@ -116,14 +116,43 @@ func Reads(path string, content []byte) ([]Read, error) {
 }
 
 // mayRead is a cheap necessary condition for a file to hold a read, so
-// that most files of a large scan skip parsing. Every read shape needs
-// these words as identifiers.
+// that most files of a large scan skip parsing. Python reads need the
+// identifier environ or getenv; JavaScript reads need an env property
+// (process.env, import.meta.env): "env" after a dot (or after a comment
+// that follows the dot), not followed by an identifier character. (Error
+// recovery in a broken file may still find a read this skips.)
 func mayRead(g envsite.Grammar, content []byte) bool {
 	if g == envsite.Python {
 		return bytes.Contains(content, []byte("environ")) || bytes.Contains(content, []byte("getenv"))
 	}
-	return bytes.Contains(content, []byte("env")) &&
-		(bytes.Contains(content, []byte("process")) || bytes.Contains(content, []byte("meta")))
+	for off := 0; ; {
+		i := bytes.Index(content[off:], []byte("env"))
+		if i < 0 {
+			return false
+		}
+		i += off
+		off = i + 3
+		if off < len(content) && isIdentByte(content[off]) {
+			continue
+		}
+		j := i - 1
+		newline := false
+		for j >= 0 && (content[j] == ' ' || content[j] == '\t' || content[j] == '\n' || content[j] == '\r') {
+			newline = newline || content[j] == '\n'
+			j--
+		}
+		if j >= 0 && (content[j] == '.' || content[j] == '/') {
+			return true
+		}
+		// A line comment may sit between the dot and env.
+		if newline && bytes.Contains(content[bytes.LastIndexByte(content[:j+1], '\n')+1:j+1], []byte("//")) {
+			return true
+		}
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 func syntaxError(t *envsite.Tree, path string) error {

@@ -72,6 +72,8 @@ func TestReads(t *testing.T) {
 		{"js writes are no reads", "a.js", "process.env.A = \"1\";\ndelete process.env.B;\nprocess.env[\"C\"] = 2;\nprocess.env.D += \"x\";\n", nil},
 		{"js non-constant ignored", "a.js", "const a = process.env[name];\nconst b = process.env[`X_${n}`];\nconst c = process.env;\n", nil},
 		{"js other objects", "a.js", "const a = proc.env.A;\nconst b = process.envs.B;\nconst c = env.C;\n", nil},
+		{"js comments between dot and env", "a.js", "const a = process. // why\n  env.A;\nconst b = process . /* c */ env . B;\n",
+			[]Read{r("javascript", "A", 1, 11), r("javascript", "B", 3, 11)}},
 		{"js comments and strings", "a.js", "// process.env.A\nconst s = \"process.env.B\";\n", nil},
 		{"js optional chain and nested use", "a.js", "const a = process.env?.A;\nconst b = process.env.B.split(\",\");\n",
 			[]Read{r("javascript", "A", 1, 11), r("javascript", "B", 2, 11)}},
