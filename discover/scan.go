@@ -531,7 +531,9 @@ func (s *scanner) process(j job, buf []byte) []byte {
 	j.repo.files.Add(1)
 
 	var found []Finding
-	if IsEnvFile(j.rel) {
+	if base := path.Base(j.rel); base == IgnoreFile || base == GitleaksIgnoreFile {
+		// Lists of fingerprints and paths, read as ignore rules.
+	} else if IsEnvFile(j.rel) {
 		found = s.envFile(j, content)
 	} else {
 		found = s.hardcoded(j.rel, content, 0)
