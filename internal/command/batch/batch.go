@@ -19,7 +19,6 @@ import (
 	"github.com/env2vault/env2vault/plan"
 	"github.com/env2vault/env2vault/rewrite"
 	"github.com/env2vault/env2vault/secret"
-	"github.com/env2vault/env2vault/verify"
 )
 
 // Options are the batch command's settings.
@@ -389,6 +388,3 @@ func actionCounts(p *plan.Plan) map[string]any {
 	}
 	return m
 }
-
-// verifyReport is what the verify stage returns.
-type verifyReport = verify.Report
