@@ -84,6 +84,7 @@ type Model struct {
 	err           error  // the last failure, shown on the status line
 	note          string // the last informational message
 	quitting      bool
+	ticking       bool // the spinner animates (only while busy)
 	interrupted   bool // left with Ctrl+C
 	// inline runs operations inside Update (Options.Inline).
 	inline bool
@@ -145,7 +146,7 @@ func (m *Model) Interrupted() (bool, string) {
 
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.roots.form.Init(), m.spin.Tick)
+	return m.roots.form.Init()
 }
 
 // Update implements tea.Model.
@@ -168,6 +169,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	case spinner.TickMsg:
+		if m.busy == "" { // idle: stop animating until the next operation
+			m.ticking = false
+			return m, nil
+		}
 		var cmd tea.Cmd
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
@@ -394,6 +399,10 @@ func (m *Model) run(busy string, fn func(ctx context.Context, report func(tea.Ms
 		})
 		return tea.Sequence(append(msgs, func() tea.Msg { return final })...)
 	}
+	var tick tea.Cmd
+	if !m.ticking {
+		m.ticking, tick = true, m.spin.Tick
+	}
 	ch := make(chan tea.Msg, 64)
 	ctx := m.ctx
 	m.ops.Add(1)
@@ -411,7 +420,7 @@ func (m *Model) run(busy string, fn func(ctx context.Context, report func(tea.Ms
 		case <-ctx.Done():
 		}
 	}()
-	return listen(ch)
+	return tea.Batch(listen(ch), tick)
 }
 
 // errMissing is returned when a service is not wired.

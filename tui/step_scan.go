@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
@@ -99,7 +100,7 @@ func (s *scanStep) update(m *Model, msg tea.Msg) tea.Cmd {
 		m.goTo(stepFindings)
 		return nil
 	case tea.KeyPressMsg:
-		if m.busy == "" && m.keys.Retry.Keys()[0] == msg.String() {
+		if m.busy == "" && key.Matches(msg, m.keys.Retry) {
 			return m.startScan(s.roots)
 		}
 	}

@@ -88,7 +88,7 @@ func Run(ctx context.Context, opts *Options) error {
 	// Let a cancelled operation finish its current step (a push writes
 	// its journal) before the process exits.
 	m.Wait()
-	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, tea.ErrInterrupted) && !errors.Is(runErr, context.Canceled) {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("the wizard failed: %w", runErr)}
 	}
 	if stopped, where := m.Interrupted(); stopped || ctx.Err() != nil {
