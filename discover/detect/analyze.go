@@ -1,12 +1,53 @@
 package detect
 
 import (
+	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 )
 
-// unbounded marks a newline count with no upper limit.
+// unbounded marks a count with no upper limit.
 const unbounded = 1 << 30
+
+// bound limits part of a match: how many newlines and how many bytes it
+// can hold.
+type bound struct{ nl, by int }
+
+func addN(a, b int) int {
+	if a >= unbounded || b >= unbounded {
+		return unbounded
+	}
+	return min(a+b, unbounded)
+}
+
+func mulN(n, times int) int {
+	if n == 0 || times == 0 {
+		return 0
+	}
+	if n >= unbounded || times < 0 || times >= unbounded {
+		return unbounded
+	}
+	return min(n*times, unbounded)
+}
+
+func (a bound) add(b bound) bound   { return bound{addN(a.nl, b.nl), addN(a.by, b.by)} }
+func (a bound) mul(times int) bound { return bound{mulN(a.nl, times), mulN(a.by, times)} }
+func (a bound) max(b bound) bound   { return bound{max(a.nl, b.nl), max(a.by, b.by)} }
+
+// cost ranks two bounds taken together: bytes first, then newlines.
+func (a bound) cost(b bound) int { return mulN(addN(a.by, b.by), 4) + addN(a.nl, b.nl) }
+
+func strBound(s string) bound { return bound{strings.Count(s, "\n"), len(s)} }
+
+// sumBounds bounds a sequence of nodes.
+func sumBounds(items []info) bound {
+	t := bound{}
+	for _, it := range items {
+		t = t.add(it.total)
+	}
+	return t
+}
 
 // reach says how a rule's matches sit around its keywords, which decides
 // how much text around a keyword hit the rule's regex must see.
@@ -15,15 +56,20 @@ type reach struct {
 	// rule's keywords (compared in lower case), so the regex only needs
 	// to run near keyword hits.
 	anchored bool
-	// before and after bound the newlines a match can hold before and
-	// after that keyword; unbounded when there is no limit.
-	before, after int
+	// before and after bound the part of a match before the start and
+	// after the end of that keyword, in newlines and in bytes.
+	before, after bound
+	// inner bounds how far from the match start a newline that is not
+	// the match's last character can end (-1: there is none). A match
+	// holding a keyword at offset k therefore ends on the line after the
+	// one holding offset k+inner at the latest.
+	inner int
 }
 
 // windowed reports whether the rule can run on lines around keyword hits
 // instead of the whole file.
 func (r reach) windowed() bool {
-	return r.anchored && r.before < unbounded && r.after < unbounded
+	return r.anchored && r.before.nl < unbounded && r.after.nl < unbounded
 }
 
 // analyze works out the reach of a regex for a set of lower-case keywords.
@@ -41,7 +87,107 @@ func analyze(expr string, keywords []string) reach {
 	if !n.kwOK {
 		return reach{}
 	}
-	return reach{anchored: true, before: n.nlBefore, after: n.nlAfter}
+	inner, _, _ := nlShape(re)
+	return reach{anchored: true, before: n.before, after: n.after, inner: inner}
+}
+
+// nlShape works out where newlines can sit in a match of re: inner bounds
+// the end offset (in bytes from the match start) of any newline that
+// more of the match follows (-1 when there is none), endNL says whether
+// the match can end with a newline, and total bounds the match.
+func nlShape(re *syntax.Regexp) (inner int, endNL bool, total bound) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := string(re.Rune)
+		total = bound{strings.Count(s, "\n"), len(s)}
+		if re.Flags&syntax.FoldCase != 0 && len(s) != len(re.Rune) {
+			// Non-ASCII letters may fold to longer encodings.
+			total.by = utf8.UTFMax * len(re.Rune)
+		}
+		inner = -1
+		for i := 0; i < len(s); i++ {
+			if s[i] == '\n' {
+				if i == len(s)-1 {
+					endNL = true
+				} else {
+					inner = i + 1
+				}
+			}
+		}
+		if inner >= 0 && total.by != len(s) {
+			inner = total.by
+		}
+		return inner, endNL, total
+	case syntax.OpCharClass:
+		cb := classBound(re.Rune)
+		return -1, cb.nl > 0, cb
+	case syntax.OpAnyChar:
+		return -1, true, bound{1, utf8.UTFMax}
+	case syntax.OpAnyCharNotNL:
+		return -1, false, bound{0, utf8.UTFMax}
+	case syntax.OpCapture:
+		return nlShape(re.Sub[0])
+	case syntax.OpConcat:
+		inner, lastEnd := -1, -1
+		base := 0
+		for _, sub := range re.Sub {
+			in, end, tot := nlShape(sub)
+			if tot.by > 0 && lastEnd >= 0 {
+				// A newline that ended an earlier part is followed by
+				// this one.
+				inner = max(inner, lastEnd)
+			}
+			if in >= 0 {
+				inner = max(inner, addN(base, in))
+			}
+			base = addN(base, tot.by)
+			total = total.add(tot)
+			if end {
+				lastEnd = max(lastEnd, base)
+			}
+		}
+		return inner, lastEnd >= 0, total
+	case syntax.OpAlternate:
+		inner = -1
+		for _, sub := range re.Sub {
+			in, end, tot := nlShape(sub)
+			inner, endNL, total = max(inner, in), endNL || end, total.max(tot)
+		}
+		return inner, endNL, total
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		in, end, tot := nlShape(re.Sub[0])
+		hi := -1
+		switch re.Op {
+		case syntax.OpQuest:
+			hi = 1
+		case syntax.OpRepeat:
+			hi = re.Max
+		}
+		total = tot.mul(hi)
+		if in < 0 && !end {
+			return -1, false, total
+		}
+		if hi == 1 {
+			return in, end, total
+		}
+		// Every repetition but the last is followed by another.
+		rest := mulN(tot.by, hi-1)
+		if hi < 0 {
+			rest = unbounded
+		}
+		inner = -1
+		if in >= 0 {
+			inner = addN(rest, in)
+		}
+		if end {
+			inner = max(inner, rest)
+		}
+		return inner, end, total
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpNoMatch:
+		return -1, false, bound{}
+	}
+	return unbounded, true, bound{unbounded, unbounded}
 }
 
 // maxExact caps the size of exact string sets the analysis tracks.
@@ -61,67 +207,57 @@ type info struct {
 	prefix, suffix []string
 	// kwOK is true when every match of the node contains a keyword.
 	kwOK bool
-	// nlTotal bounds the newlines in any match of the node.
-	nlTotal int
-	// nlBefore and nlAfter bound the newlines before and after the keyword
-	// occurrence that makes kwOK true.
-	nlBefore, nlAfter int
+	// total bounds any match of the node.
+	total bound
+	// before and after bound a match around the keyword occurrence that
+	// makes kwOK true.
+	before, after bound
 }
 
-func addNL(a, b int) int {
-	if a >= unbounded || b >= unbounded {
-		return unbounded
+// consider records a way of anchoring the node, keeping the tightest.
+func (in *info) consider(before, after bound) {
+	if !in.kwOK || before.cost(after) < in.before.cost(in.after) {
+		in.kwOK, in.before, in.after = true, before, after
 	}
-	return a + b
 }
 
-func mulNL(n, times int) int {
-	if n == 0 || times == 0 {
-		return 0
-	}
-	if n >= unbounded || times < 0 || times >= unbounded {
-		return unbounded
-	}
-	return n * times
-}
-
-func (a *analyzer) allContainKeyword(set []string) bool {
+// kwSpan returns, for a string set whose every member holds a keyword,
+// the most bytes and newlines before the first keyword and after it.
+func (a *analyzer) kwSpan(set []string) (before, after bound, ok bool) {
 	if len(set) == 0 {
-		return false
+		return bound{}, bound{}, false
 	}
 	for _, s := range set {
-		found := false
+		at, kl := -1, 0
 		for _, k := range a.keywords {
-			if strings.Contains(s, k) {
-				found = true
-				break
+			if i := strings.Index(s, k); i >= 0 && (at < 0 || i < at) {
+				at, kl = i, len(k)
 			}
 		}
-		if !found {
-			return false
+		if at < 0 {
+			return bound{}, bound{}, false
 		}
+		before = before.max(strBound(s[:at]))
+		after = after.max(strBound(s[at+kl:]))
 	}
-	return true
+	return before, after, true
 }
 
 func (a *analyzer) exactInfo(set []string) info {
-	nl := 0
+	t := bound{}
 	for _, s := range set {
-		if c := strings.Count(s, "\n"); c > nl {
-			nl = c
-		}
+		t = t.max(strBound(s))
 	}
-	in := info{exact: set, prefix: set, suffix: set, nlTotal: nl}
-	if a.allContainKeyword(set) {
-		in.kwOK = true
-		in.nlBefore, in.nlAfter = nl, nl
+	in := info{exact: set, prefix: set, suffix: set, total: t}
+	if b, af, ok := a.kwSpan(set); ok {
+		in.consider(b, af)
 	}
 	return in
 }
 
 // lowerASCII lowers an ASCII rune. The Kelvin sign and the long s fold to
-// k and s in case-insensitive regexes; files holding them are scanned
-// whole (see foldHazard), so here they count as their ASCII letters.
+// k and s in case-insensitive regexes; files holding them get line-only
+// windows (see foldHazard), so here they count as their ASCII letters.
 func lowerASCII(r rune) (byte, bool) {
 	switch r {
 	case '\u212a':
@@ -139,13 +275,25 @@ func lowerASCII(r rune) (byte, bool) {
 	return b, true
 }
 
-func classHasNL(ranges []rune) bool {
+// classBound bounds one character of a class: a newline or not, and its
+// UTF-8 length.
+func classBound(ranges []rune) bound {
+	b := bound{by: 1}
 	for i := 0; i+1 < len(ranges); i += 2 {
 		if ranges[i] <= '\n' && '\n' <= ranges[i+1] {
-			return true
+			b.nl = 1
+		}
+		lo, hi := ranges[i], ranges[i+1]
+		if lo == hi && (lo == '\u212a' || lo == '\u017f') {
+			// Case folding adds these to ASCII classes; files holding
+			// them get no byte bounds (see pass.folded).
+			continue
+		}
+		if l := utf8.RuneLen(hi); l > b.by {
+			b.by = l
 		}
 	}
-	return false
+	return b
 }
 
 func (a *analyzer) node(re *syntax.Regexp) info {
@@ -161,43 +309,41 @@ func (a *analyzer) node(re *syntax.Regexp) info {
 		for _, r := range re.Rune {
 			c, ok := lowerASCII(r)
 			if !ok {
-				// Non-ASCII: keep the exact text out of the analysis.
-				return info{nlTotal: strings.Count(string(re.Rune), "\n")}
+				// Non-ASCII: keep the text out of the analysis; case
+				// folding may change byte lengths.
+				return info{total: bound{strings.Count(string(re.Rune), "\n"), 4 * len(re.Rune)}}
 			}
 			b.WriteByte(c)
 		}
 		return a.exactInfo([]string{b.String()})
 	case syntax.OpCharClass:
-		nl := 0
-		if classHasNL(re.Rune) {
-			nl = 1
-		}
+		cb := classBound(re.Rune)
 		count := 0
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			count += int(re.Rune[i+1]-re.Rune[i]) + 1
 			if count > 8 {
-				return info{nlTotal: nl}
+				return info{total: cb}
 			}
 		}
-		seen := map[string]bool{}
+		seen := map[byte]bool{}
 		var set []string
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
 				c, ok := lowerASCII(r)
 				if !ok {
-					return info{nlTotal: nl}
+					return info{total: cb}
 				}
-				if !seen[string(c)] {
-					seen[string(c)] = true
+				if !seen[c] {
+					seen[c] = true
 					set = append(set, string(c))
 				}
 			}
 		}
 		return a.exactInfo(set)
 	case syntax.OpAnyChar:
-		return info{nlTotal: 1}
+		return info{total: bound{1, utf8.UTFMax}}
 	case syntax.OpAnyCharNotNL:
-		return info{}
+		return info{total: bound{0, utf8.UTFMax}}
 	case syntax.OpCapture:
 		return a.node(re.Sub[0])
 	case syntax.OpStar, syntax.OpQuest, syntax.OpPlus, syntax.OpRepeat:
@@ -208,7 +354,7 @@ func (a *analyzer) node(re *syntax.Regexp) info {
 		return a.alternate(re.Sub)
 	}
 	// Unknown operator: claim nothing.
-	return info{nlTotal: unbounded}
+	return info{total: bound{unbounded, unbounded}}
 }
 
 func (a *analyzer) repeat(re *syntax.Regexp) info {
@@ -223,27 +369,26 @@ func (a *analyzer) repeat(re *syntax.Regexp) info {
 	case syntax.OpRepeat:
 		lo, hi = re.Min, re.Max
 	}
-	nl := mulNL(sub.nlTotal, hi)
+	total := sub.total.mul(hi)
 	if hi == 1 && sub.exact != nil {
 		set := append([]string{}, sub.exact...)
 		if lo == 0 {
 			set = append(set, "")
 		}
 		in := a.exactInfo(set)
-		in.nlTotal = max(in.nlTotal, nl)
+		in.total = in.total.max(total)
 		return in
 	}
-	out := info{nlTotal: nl}
+	out := info{total: total}
 	if lo >= 1 {
 		out.prefix, out.suffix = sub.prefix, sub.suffix
 		if sub.kwOK {
-			out.kwOK = true
-			out.nlBefore = sub.nlBefore
+			// Designate the keyword of the first repetition.
 			rest := -1
 			if hi >= 0 {
 				rest = hi - 1
 			}
-			out.nlAfter = addNL(sub.nlAfter, mulNL(sub.nlTotal, rest))
+			out.consider(sub.before, sub.after.add(sub.total.mul(rest)))
 		}
 	}
 	return a.finish(out)
@@ -251,27 +396,13 @@ func (a *analyzer) repeat(re *syntax.Regexp) info {
 
 // finish lets a node's prefix or suffix set prove it anchored.
 func (a *analyzer) finish(in info) info {
-	if a.allContainKeyword(in.prefix) {
-		b := maxNL(in.prefix)
-		if !in.kwOK || addNL(b, in.nlTotal) < addNL(in.nlBefore, in.nlAfter) {
-			in.kwOK, in.nlBefore, in.nlAfter = true, b, in.nlTotal
-		}
+	if b, _, ok := a.kwSpan(in.prefix); ok {
+		in.consider(b, in.total)
 	}
-	if a.allContainKeyword(in.suffix) {
-		s := maxNL(in.suffix)
-		if !in.kwOK || addNL(in.nlTotal, s) < addNL(in.nlBefore, in.nlAfter) {
-			in.kwOK, in.nlBefore, in.nlAfter = true, in.nlTotal, s
-		}
+	if _, af, ok := a.kwSpan(in.suffix); ok {
+		in.consider(in.total, af)
 	}
 	return in
-}
-
-func maxNL(set []string) int {
-	n := 0
-	for _, s := range set {
-		n = max(n, strings.Count(s, "\n"))
-	}
-	return n
 }
 
 func (a *analyzer) concat(subs []*syntax.Regexp) info {
@@ -307,10 +438,7 @@ func (a *analyzer) concat(subs []*syntax.Regexp) info {
 	if len(items) == 1 {
 		return items[0]
 	}
-	out := info{}
-	for _, it := range items {
-		out.nlTotal = addNL(out.nlTotal, it.nlTotal)
-	}
+	out := info{total: sumBounds(items)}
 	// Prefix: the first item's, extended through an exact first item.
 	out.prefix = items[0].prefix
 	if items[0].exact != nil && items[1].prefix != nil {
@@ -325,26 +453,16 @@ func (a *analyzer) concat(subs []*syntax.Regexp) info {
 			out.suffix = c
 		}
 	}
-	sumNL := func(its []info) int {
-		n := 0
-		for _, it := range its {
-			n = addNL(n, it.nlTotal)
-		}
-		return n
-	}
-	consider := func(before, after int) {
-		if !out.kwOK || addNL(before, after) < addNL(out.nlBefore, out.nlAfter) {
-			out.kwOK, out.nlBefore, out.nlAfter = true, before, after
-		}
-	}
 	for i, it := range items {
 		if it.kwOK {
-			consider(addNL(sumNL(items[:i]), it.nlBefore), addNL(it.nlAfter, sumNL(items[i+1:])))
+			out.consider(sumBounds(items[:i]).add(it.before), it.after.add(sumBounds(items[i+1:])))
 		}
 		// A keyword may straddle the boundary between two items.
 		if i < last && it.suffix != nil && items[i+1].prefix != nil {
-			if c := cross(it.suffix, items[i+1].prefix); c != nil && a.allContainKeyword(c) {
-				consider(sumNL(items[:i+1]), sumNL(items[i+1:]))
+			if c := cross(it.suffix, items[i+1].prefix); c != nil {
+				if _, _, ok := a.kwSpan(c); ok {
+					out.consider(sumBounds(items[:i+1]), sumBounds(items[i+1:]))
+				}
 			}
 		}
 	}
@@ -383,28 +501,132 @@ func union(sets [][]string) []string {
 }
 
 func (a *analyzer) alternate(subs []*syntax.Regexp) info {
-	out := info{kwOK: true}
+	out := info{}
+	allOK := true
 	var exacts, prefixes, suffixes [][]string
+	var before, after bound
 	for _, s := range subs {
 		n := a.node(s)
-		out.nlTotal = max(out.nlTotal, n.nlTotal)
+		out.total = out.total.max(n.total)
 		if !n.kwOK {
-			out.kwOK = false
+			allOK = false
 		}
-		out.nlBefore = max(out.nlBefore, n.nlBefore)
-		out.nlAfter = max(out.nlAfter, n.nlAfter)
+		before, after = before.max(n.before), after.max(n.after)
 		exacts = append(exacts, n.exact)
 		prefixes = append(prefixes, n.prefix)
 		suffixes = append(suffixes, n.suffix)
 	}
 	if exact := union(exacts); exact != nil {
 		in := a.exactInfo(exact)
-		in.nlTotal = max(in.nlTotal, out.nlTotal)
+		in.total = in.total.max(out.total)
 		return in
 	}
-	if !out.kwOK {
-		out.nlBefore, out.nlAfter = 0, 0
+	if allOK {
+		out.consider(before, after)
 	}
 	out.prefix, out.suffix = union(prefixes), union(suffixes)
 	return a.finish(out)
+}
+
+// keywordSuffixes works out, for each keyword of a rule, a regex that
+// must match right after a hit of that keyword for the hit to be part of
+// a match. It applies when every match of expr passes through an element
+// that matches exactly one of the keywords (as in gitleaks' generated
+// "keyword ... = value" rules and prefix rules like "hvs.", "s."); what
+// must follow that element is the rest of the regex. A hit where it does
+// not match cannot be a match's keyword, so its window can be skipped.
+// Keywords without a safe suffix (one that depends on the text before it)
+// are left out of the map.
+func keywordSuffixes(expr string, keywords []string) map[string]*regexp.Regexp {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	isKW := map[string]bool{}
+	for _, k := range keywords {
+		isKW[k] = true
+	}
+	a := analyzer{keywords: keywords}
+	tails := map[string][]*syntax.Regexp{}
+	unsafe := map[string]bool{}
+	var walk func(n *syntax.Regexp, cont []*syntax.Regexp) bool
+	walk = func(n *syntax.Regexp, cont []*syntax.Regexp) bool {
+		switch n.Op {
+		case syntax.OpCapture:
+			return walk(n.Sub[0], cont)
+		case syntax.OpAlternate:
+			for _, b := range n.Sub {
+				if !walk(b, cont) {
+					return false
+				}
+			}
+			return true
+		case syntax.OpConcat:
+			for i, sub := range n.Sub {
+				ex := a.node(sub).exact
+				all := len(ex) > 0
+				for _, s := range ex {
+					all = all && isKW[s]
+				}
+				if !all {
+					continue
+				}
+				rest := append(append([]*syntax.Regexp{}, n.Sub[i+1:]...), cont...)
+				for _, s := range ex {
+					if len(rest) == 0 || hasLeftContext(rest) {
+						unsafe[s] = true
+						continue
+					}
+					tails[s] = append(tails[s], &syntax.Regexp{Op: syntax.OpConcat, Sub: rest})
+				}
+				return true
+			}
+			// No keyword element here: descend into a group that every
+			// match passes through.
+			for i, sub := range n.Sub {
+				if sub.Op == syntax.OpCapture || sub.Op == syntax.OpAlternate {
+					rest := append(append([]*syntax.Regexp{}, n.Sub[i+1:]...), cont...)
+					if walk(sub, rest) {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		return false
+	}
+	if !walk(re, nil) {
+		return nil
+	}
+	out := map[string]*regexp.Regexp{}
+	for k, ts := range tails {
+		if unsafe[k] {
+			continue
+		}
+		parts := make([]string, len(ts))
+		for i, t := range ts {
+			parts[i] = "(?:" + t.String() + ")"
+		}
+		sre, err := regexp.Compile(`^(?:` + strings.Join(parts, "|") + `)`)
+		if err != nil {
+			continue
+		}
+		out[k] = sre
+	}
+	return out
+}
+
+// hasLeftContext reports assertions whose outcome depends on text before
+// the start of the match.
+func hasLeftContext(subs []*syntax.Regexp) bool {
+	for _, s := range subs {
+		switch s.Op {
+		case syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpBeginLine, syntax.OpBeginText:
+			return true
+		}
+		if hasLeftContext(s.Sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +19,11 @@ import (
 
 // maxDecodeDepth matches the gitleaks CLI default (--max-decode-depth 5).
 const maxDecodeDepth = 5
+
+// suffixProbe is how much text after a keyword hit a rule's suffix
+// check reads. Cutting the text short only lets more hits through ($
+// matches at the cut), so the check stays sound.
+const suffixProbe = 512
 
 // allowSignature is the inline comment that silences a finding.
 const allowSignature = "gitleaks:allow"
@@ -46,6 +52,10 @@ type engine struct {
 type crule struct {
 	config.Rule
 	reach reach
+	// suffix maps keyword indexes to a regex that must match right after
+	// a hit of that keyword for the hit to be part of a match (see
+	// keywordSuffixes).
+	suffix map[int32]*regexp.Regexp
 	// whole is set when the rule must see the whole file.
 	whole bool
 	// kw are the indexes of the rule's keywords in the automaton.
@@ -109,8 +119,16 @@ func newEngine(cfg config.Config) *engine {
 			e.kwRules[i] = append(e.kwRules[i], ri)
 			cr.kw = append(cr.kw, i)
 		}
+		if r.Regex != nil && cr.reach.windowed() {
+			for k, sre := range keywordSuffixes(r.Regex.String(), r.Keywords) {
+				if cr.suffix == nil {
+					cr.suffix = map[int32]*regexp.Regexp{}
+				}
+				cr.suffix[kwIndex[k]] = sre
+			}
+		}
 		if cr.reach.windowed() {
-			e.ctxLines = max(e.ctxLines, cr.reach.before, cr.reach.after)
+			e.ctxLines = max(e.ctxLines, cr.reach.before.nl, cr.reach.after.nl)
 		}
 	}
 	e.ctxLines += 2
@@ -145,7 +163,8 @@ type scratch struct {
 	applies []bool
 	wins    [][]lineRange
 	keep    []bool
-	matches [][]int
+	hits2   []acHit // keyword hits in decoded text
+	nl2     []int   // newlines in decoded text
 }
 
 type lineRange struct{ from, to int } // inclusive line indexes (0-based)
@@ -168,16 +187,49 @@ func (e *engine) detectWith(sc *scratch, path, raw string) []report.Finding {
 	if raw == "" {
 		return nil
 	}
+	sc.nl = newlines(raw, sc.nl)
 	if e.pathAllowed(e.cfg.Allowlists, path) {
-		sc.nl = newlines(raw, sc.nl)
 		return nil
 	}
-	if foldHazard(raw) {
-		sc.hits = e.foldedHits(raw, sc.hits[:0])
+	folded := foldHazard(raw)
+	if folded {
+		sc.hits = e.foldedHits(raw, sc.hits)
 	} else {
-		sc.hits = e.ac.find(raw, sc.hits[:0])
+		sc.hits = e.ac.find(raw, sc.hits)
 	}
-	sc.nl = newlines(raw, sc.nl[:0])
+	p := pass{frag: raw, fragNL: sc.nl, cur: raw, curNL: sc.nl, hits: sc.hits, folded: folded}
+	findings := e.runPass(sc, path, p, nil)
+	for _, r := range e.rules {
+		if r.Regex == nil && e.ruleApplies(r, path, nil) {
+			// A path-only rule matched the path.
+			findings = append(findings, report.Finding{
+				RuleID: r.RuleID, Description: r.Description, File: path,
+				Match: "file detected: " + path, Tags: r.Tags,
+			})
+		}
+	}
+	findings = e.decoded(sc, path, raw, findings)
+	return filterGeneric(findings)
+}
+
+// pass is one scan of a text: the original text itself, or one of
+// gitleaks' decoding passes over it.
+type pass struct {
+	frag   string // the fragment's text: locations are computed on it
+	fragNL []int
+	cur    string // the text the rules run on (decoded in later passes)
+	curNL  []int
+	hits   []acHit // keyword hits in cur
+	folded bool    // hits come from a case-folded copy: offsets are approximate
+	segs   []*codec.EncodedSegment
+}
+
+// lineOf returns the 0-based line of byte offset off.
+func lineOf(nl []int, off int) int { return sort.SearchInts(nl, off) }
+
+// runPass runs every applicable rule over the windows of cur around its
+// keyword hits (or over all of cur) and appends the findings.
+func (e *engine) runPass(sc *scratch, path string, p pass, out []report.Finding) []report.Finding {
 	nRules := len(e.rules)
 	sc.present = resetBools(sc.present, len(e.ac.keywords))
 	sc.applies = resetBools(sc.applies, nRules)
@@ -188,39 +240,52 @@ func (e *engine) detectWith(sc *scratch, path, raw string) []report.Finding {
 	for i := range sc.wins {
 		sc.wins[i] = sc.wins[i][:0]
 	}
-	for _, h := range sc.hits {
+	for _, h := range p.hits {
 		sc.present[h.kw] = true
 	}
-
-	var findings []report.Finding
-	lastLine := len(sc.nl) // index of the last line
 	for ri, r := range e.rules {
-		if !e.ruleApplies(r, path, sc.present) {
-			continue
-		}
-		sc.applies[ri] = true
-		if r.Regex == nil {
-			// A path-only rule matched the path.
-			findings = append(findings, report.Finding{
-				RuleID: r.RuleID, Description: r.Description, File: path,
-				Match: "file detected: " + path, Tags: r.Tags,
-			})
+		if r.Regex != nil && e.ruleApplies(r, path, sc.present) {
+			sc.applies[ri] = true
 		}
 	}
-	// Windows around keyword hits for windowed rules.
-	for _, h := range sc.hits {
+	// Windows around keyword hits for windowed rules: whole lines, as
+	// many as a match can span around the keyword (by its newlines and
+	// by its bytes, whichever is tighter).
+	lastLine := len(p.curNL) // index of the last line
+	useBytes := !p.folded
+	for _, h := range p.hits {
 		line := -1
+		end := int(h.end)
+		start := end - len(e.ac.keywords[h.kw])
 		for _, ri := range e.kwRules[h.kw] {
 			r := e.rules[ri]
-			if r.whole || !sc.applies[ri] || r.Regex == nil {
+			if r.whole || !sc.applies[ri] {
+				continue
+			}
+			if sre := r.suffix[h.kw]; sre != nil && !p.folded && !sre.MatchString(p.cur[end:min(len(p.cur), end+suffixProbe)]) {
 				continue
 			}
 			if line < 0 {
 				// Keywords hold no newline: the line of the keyword's
 				// last byte is its line.
-				line = sort.SearchInts(sc.nl, int(h.end)-1)
+				line = sort.SearchInts(p.curNL, end-1)
 			}
-			w := lineRange{max(0, line-r.reach.before), min(lastLine, line+r.reach.after)}
+			from, to := max(0, line-r.reach.before.nl), min(lastLine, line+r.reach.after.nl)
+			if useBytes {
+				if b := r.reach.before.by; b < unbounded && start-b > 0 {
+					from = max(from, lineOf(p.curNL, start-b))
+				}
+				if a := r.reach.after.by; a < unbounded && end+a < len(p.cur) {
+					to = min(to, lineOf(p.curNL, end+a))
+				}
+				switch in := r.reach.inner; {
+				case in < 0:
+					to = min(to, line)
+				case in < unbounded && start+in < len(p.cur):
+					to = min(to, lineOf(p.curNL, start+in)+1)
+				}
+			}
+			w := lineRange{from, to}
 			ws := sc.wins[ri]
 			if n := len(ws); n > 0 && w.from <= ws[n-1].to+1 {
 				ws[n-1].to = max(ws[n-1].to, w.to)
@@ -231,27 +296,26 @@ func (e *engine) detectWith(sc *scratch, path, raw string) []report.Finding {
 		}
 	}
 	for ri, r := range e.rules {
-		if !sc.applies[ri] || r.Regex == nil {
+		if !sc.applies[ri] {
 			continue
 		}
 		if r.whole {
-			findings = e.runRule(r, path, raw, 0, len(raw), sc, findings)
+			out = e.runRule(r, path, p, 0, len(p.cur), out)
 			continue
 		}
 		for _, w := range sc.wins[ri] {
 			from := 0
 			if w.from > 0 {
-				from = sc.nl[w.from-1] + 1
+				from = p.curNL[w.from-1] + 1
 			}
-			to := len(raw)
-			if w.to < len(sc.nl) {
-				to = sc.nl[w.to] + 1
+			to := len(p.cur)
+			if w.to < len(p.curNL) {
+				to = p.curNL[w.to] + 1
 			}
-			findings = e.runRule(r, path, raw, from, to, sc, findings)
+			out = e.runRule(r, path, p, from, to, out)
 		}
 	}
-	findings = append(findings, e.decoded(path, raw, sc)...)
-	return filterGeneric(findings)
+	return out
 }
 
 // ruleApplies mirrors gitleaks' per-rule gates: its path regex, its path
@@ -288,7 +352,7 @@ func (e *engine) pathAllowed(lists []*config.Allowlist, path string) bool {
 		return false
 	}
 	for _, a := range lists {
-		pathOK := a.PathAllowed(path)
+		pathOK := anyMatch(a.Paths, path)
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
 				continue // checked per finding
@@ -308,15 +372,40 @@ func (e *engine) pathAllowed(lists []*config.Allowlist, path string) bool {
 	return false
 }
 
-// runRule runs one rule's regex over raw[from:to] and turns matches into
-// findings exactly as gitleaks' detectRule does.
-func (e *engine) runRule(r *crule, path, raw string, from, to int, sc *scratch, out []report.Finding) []report.Finding {
-	matches := r.Regex.FindAllStringIndex(raw[from:to], -1)
+// anyMatch is Allowlist.PathAllowed without the joined regex, which is
+// one big alternation that Go runs on its slowest engine; the patterns
+// one by one mostly run on literal prefixes.
+func anyMatch(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// runRule runs one rule's regex over p.cur[from:to] and turns matches
+// into findings exactly as gitleaks' detectRule does.
+func (e *engine) runRule(r *crule, path string, p pass, from, to int, out []report.Finding) []report.Finding {
+	matches := r.Regex.FindAllStringIndex(p.cur[from:to], -1)
 	for _, m := range matches {
-		start := m[0] + from
-		secret := strings.Trim(raw[start:m[1]+from], "\n")
-		end := start + len(secret)
-		loc := locate(sc.nl, raw, start, end)
+		start, end := m[0]+from, m[1]+from
+		secret := strings.Trim(p.cur[start:end], "\n")
+		var tags []string
+		currentLine := ""
+		if len(p.segs) > 0 {
+			segs := codec.SegmentsWithDecodedOverlap(p.segs, start, end)
+			if len(segs) == 0 {
+				continue // not decoded text: an earlier pass had it
+			}
+			adj := codec.AdjustMatchIndex(segs, []int{start, end})
+			start, end = adj[0], adj[1]
+			tags = codec.Tags(segs)
+			currentLine = codec.CurrentLine(segs, p.cur)
+		} else {
+			end = start + len(secret)
+		}
+		loc := locate(p.fragNL, p.frag, start, end)
 		if end > loc.endLineIndex {
 			loc.endLineIndex = end
 		}
@@ -327,14 +416,17 @@ func (e *engine) runRule(r *crule, path, raw string, from, to int, sc *scratch, 
 			EndLine:     loc.endLine,
 			StartColumn: loc.startColumn,
 			EndColumn:   loc.endColumn,
-			Line:        raw[loc.startLineIndex:loc.endLineIndex],
+			Line:        p.frag[loc.startLineIndex:loc.endLineIndex],
 			Match:       secret,
 			Secret:      secret,
 			File:        path,
-			Tags:        r.Tags,
+			Tags:        append(append([]string{}, r.Tags...), tags...),
 		}
 		if strings.Contains(f.Line, allowSignature) {
 			continue
+		}
+		if currentLine == "" {
+			currentLine = f.Line
 		}
 		if groups := r.Regex.FindStringSubmatch(f.Secret); len(groups) >= 2 {
 			if r.SecretGroup > 0 {
@@ -356,7 +448,7 @@ func (e *engine) runRule(r *crule, path, raw string, from, to int, sc *scratch, 
 		if r.Entropy != 0 && ent <= r.Entropy {
 			continue
 		}
-		if findingAllowed(f, path, f.Line, e.cfg.Allowlists) || findingAllowed(f, path, f.Line, r.Allowlists) {
+		if findingAllowed(f, path, currentLine, e.cfg.Allowlists) || findingAllowed(f, path, currentLine, r.Allowlists) {
 			continue
 		}
 		out = append(out, f)
@@ -383,7 +475,7 @@ func findingAllowed(f report.Finding, path, line string, lists []*config.Allowli
 				checks = append(checks, false)
 			}
 			if len(a.Paths) > 0 {
-				checks = append(checks, a.PathAllowed(path))
+				checks = append(checks, anyMatch(a.Paths, path))
 			}
 			if len(a.Regexes) > 0 {
 				checks = append(checks, regexOK)
@@ -462,12 +554,14 @@ func locate(nl []int, raw string, start, end int) location {
 
 // decoded runs gitleaks' decoding passes when the file holds encoded
 // text. gitleaks decodes every base64, hex, percent and unicode-escaped
-// run it finds and scans the decoded text again (up to five times). The
-// search is costly, and almost no file has such text, so this first finds
-// the lines that do (a cheap byte scan, confirmed by gitleaks' decoder
-// on just those lines) and then lets gitleaks scan a copy of the file in
-// which every other line is blanked (line numbers and columns stay put).
-func (e *engine) decoded(path, raw string, sc *scratch) []report.Finding {
+// run it finds and scans the decoded text again (up to five times),
+// reporting what overlaps decoded text. Finding the runs costs a regex
+// over the whole file, and almost no file has such text, so this first
+// finds the lines that do (a cheap byte scan, confirmed by gitleaks'
+// decoder on just those lines), then runs the passes on a copy of the
+// file in which every other line is blanked: line numbers and columns
+// stay put, and the rules still run only around keyword hits.
+func (e *engine) decoded(sc *scratch, path, raw string, out []report.Finding) []report.Finding {
 	nLines := len(sc.nl) + 1
 	sc.keep = resetBools(sc.keep, nLines)
 	found := false
@@ -503,11 +597,10 @@ func (e *engine) decoded(path, raw string, sc *scratch) []report.Finding {
 	}
 	flush(len(raw), nLines-1)
 	if !found {
-		return nil
+		return out
 	}
 	// Keep the lines of keywords whose rules need not match at the
-	// keyword, so gitleaks' keyword gate opens for them as it would on
-	// the whole file.
+	// keyword, so their keyword gate opens as it would on the whole file.
 	for _, h := range sc.hits {
 		for _, ri := range e.kwRules[h.kw] {
 			if e.rules[ri].whole {
@@ -531,15 +624,25 @@ func (e *engine) decoded(path, raw string, sc *scratch) []report.Finding {
 		}
 		lineStart = lineEnd
 	}
-	DbgFiles++
-	DbgR += b.Len()
-	DbgPaths = append(DbgPaths, fmt.Sprintf("%s %d %d", path, b.Len(), len(raw)))
-	var out []report.Finding
-	for _, f := range e.gl.Detect(gldetect.Fragment{Raw: b.String(), FilePath: path}) {
-		if isDecoded(f) {
-			f.Line = "" // the blanked copy's line; not needed further
-			out = append(out, f)
+	frag := b.String()
+	p := pass{frag: frag, fragNL: newlines(frag, nil)}
+	cur, segs := frag, []*codec.EncodedSegment(nil)
+	dec = codec.NewDecoder()
+	for depth := 1; depth <= maxDecodeDepth; depth++ {
+		cur, segs = dec.Decode(cur, segs)
+		if len(segs) == 0 {
+			break
 		}
+		p.cur, p.segs = cur, segs
+		p.curNL = newlines(cur, sc.nl2[:0])
+		sc.nl2 = p.curNL
+		if p.folded = foldHazard(cur); p.folded {
+			p.hits = e.foldedHits(cur, sc.hits2[:0])
+		} else {
+			p.hits = e.ac.find(cur, sc.hits2[:0])
+		}
+		sc.hits2 = p.hits
+		out = e.runPass(sc, path, p, out)
 	}
 	return out
 }
@@ -804,6 +907,3 @@ func resetBools(b []bool, n int) []bool {
 	clear(b)
 	return b
 }
-
-var DbgFiles, DbgR int
-var DbgPaths []string
