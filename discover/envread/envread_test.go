@@ -52,6 +52,8 @@ func TestReads(t *testing.T) {
 		{"py writes and deletes are no reads", "app.py", "import os\nos.environ[\"A\"] = \"1\"\nos.environ[\"B\"] += \"x\"\ndel os.environ[\"C\"]\nos.environ.setdefault(\"D\", \"1\")\n", nil},
 		{"py non-constant and f-string ignored", "app.py", "import os\na = os.environ[name]\nb = os.getenv(f\"X_{n}\")\nc = os.environ[b'B']\n", nil},
 		{"py bare environ without import is not os", "app.py", "environ = {}\na = environ[\"A\"]\ngetenv(\"B\")\n", nil},
+		{"py membership", "app.py", "import os\nif 'A' in os.environ and \"B\" not in os.environ: pass\n",
+			[]Read{r("python", "A", 2, 4), r("python", "B", 2, 26)}},
 		{"py comments and strings", "app.py", "import os\n# os.environ['A']\ns = \"os.getenv('B')\"\n", nil},
 		{"py multiline call with comment", "app.py", "import os\nv = os.environ.get(\n    \"A\",  # the key\n    \"d\",\n)\n",
 			[]Read{r("python", "A", 2, 5)}},

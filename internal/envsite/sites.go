@@ -19,6 +19,9 @@ const (
 	// PyCall is os.environ.get("X", d), os.getenv("X", d) or getenv("X").
 	// Object is the called function; Args the argument list.
 	PyCall
+	// PyContains is "X" in os.environ or "X" not in os.environ (Negated).
+	// Node is the comparison; Object the os.environ expression.
+	PyContains
 	// JSMember is process.env.X; Object is process.env.
 	JSMember
 	// JSSubscript is process.env["X"]; Object is process.env.
@@ -52,6 +55,8 @@ type Site struct {
 	Local *ts.Node
 	// Default is a JSDestructure site's default value, if any.
 	Default *ts.Node
+	// Negated marks a PyContains site using "not in".
+	Negated bool
 	// Frontend marks reads of import.meta.env (browser bundles), which are
 	// reported but never rewritten.
 	Frontend bool
@@ -118,7 +123,7 @@ func (t *Tree) pySitesWalk() []Site {
 		case "import_from_statement":
 			t.pyImportFrom(n, &names)
 			return false
-		case "subscript", "call":
+		case "subscript", "call", "comparison_operator":
 			cands = append(cands, n)
 		}
 		return true
@@ -181,6 +186,8 @@ func (t *Tree) pySitesIndexed() []Site {
 			switch {
 			case p == nil:
 			case word == "environ" && t.Kind(p) == "subscript" && same(p.ChildByFieldName("value"), e):
+				cand = p
+			case word == "environ" && t.Kind(p) == "comparison_operator":
 				cand = p
 			case word == "environ" && t.Kind(p) == "attribute" && same(p.ChildByFieldName("object"), e):
 				if c := p.Parent(); t.Kind(c) == "call" && same(c.ChildByFieldName("function"), p) {
@@ -246,6 +253,22 @@ func (t *Tree) pyIsEnviron(n *ts.Node, names *pyNames) bool {
 }
 
 func (t *Tree) pySite(n *ts.Node, names *pyNames) (Site, bool) {
+	if t.Kind(n) == "comparison_operator" {
+		// "X" in os.environ: exactly key, operator, environ.
+		if n.ChildCount() != 3 {
+			return Site{}, false
+		}
+		key, op, env := n.Child(0), n.Child(1), n.Child(2)
+		opText := t.Text(op)
+		if (opText != "in" && strings.Join(strings.Fields(opText), " ") != "not in") || !t.pyIsEnviron(env, names) {
+			return Site{}, false
+		}
+		k, ok := t.pyString(key)
+		if !ok {
+			return Site{}, false
+		}
+		return Site{Kind: PyContains, Key: k, Node: n, Object: env, KeyNode: key, Negated: opText != "in"}, true
+	}
 	if t.Kind(n) == "subscript" {
 		val := n.ChildByFieldName("value")
 		key := n.ChildByFieldName("subscript")

@@ -25,7 +25,8 @@ var seeds = []struct {
 	src string
 }{
 	{Python, "import os as o\nfrom os import environ, getenv\na = o.environ['A']\nb = environ.get(\"B\", 1)\nc = getenv('C')\nos.environ['D'] = 1\nenvironment = os.environ\n"},
-	{Python, "from os import environ as E\nx = E['A']\ny = os.getenv('B')\n"},
+	{Python, "from os import environ as E\nx = E['A']\ny = os.getenv('B')\nz = 'C' in E\n"},
+	{Python, "import os\nif 'A' in os.environ and \"B\" not in os.environ: pass\nx = 'C' in os.environ in y\n"},
 	{Python, "import os\ndef f():\n    return os.environ.get(\n        'A',  # c\n    )\n"},
 	{JavaScript, "const { X, Y: y, Z = 'd', ...r } = process.env;\nconst a = process.env['A'], b = process.env.B;\n({ C } = process.env);\nprocess.env.D = 1;\nconst env = process.environment;\n"},
 	{JavaScript, "const k = import.meta.env.VITE_K;\nconst { J } = import.meta.env;\n"},

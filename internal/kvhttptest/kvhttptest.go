@@ -8,6 +8,8 @@ package kvhttptest
 import (
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,7 +45,10 @@ func New(token string) *Server {
 // NewTLS starts an HTTPS server.
 func NewTLS(token string) *Server {
 	s := newServer(token)
-	s.Server = httptest.NewTLSServer(s)
+	s.Server = httptest.NewUnstartedServer(s)
+	// Clients that reject the certificate are expected in tests.
+	s.Server.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.StartTLS()
 	return s
 }
 

@@ -147,7 +147,7 @@ get(name) returns a variable's value: from the backend when it is bound
 in the current environment, else from the process environment, so
 settings that were never migrated keep working. Like os.environ[name] it
 raises KeyError when the variable is nowhere; get(name, default) returns
-default instead. Backend failures raise SecretError (never with a value
+default instead, and has(name) stands for name in os.environ. Backend failures raise SecretError (never with a value
 in the message). Values are cached for the life of the process.
 """
 
@@ -211,6 +211,12 @@ def get(name, default=_MISSING):
             except SecretError as err:
                 raise SecretError(f"reading {name} for environment {env!r}: {err}") from None
         return _cache[target]
+
+
+def has(name):
+    """Reports whether name has a value to read: bound in the current
+    environment, or set in the process environment (like name in os.environ)."""
+    return BINDINGS.get(name, {}).get(environment()) is not None or name in os.environ
 {{if eq .Kind "vault"}}
 
 def _token():

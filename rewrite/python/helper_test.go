@@ -33,6 +33,7 @@ for name in sys.argv[1:]:
     except s.SecretError as err:
         print(name, "SecretError", str(err).replace("\n", " "))
 print("DEFAULTED", s.get("NOT_ANYWHERE_AT_ALL", "fallback"))
+print("HAS", ",".join(str(s.has(n)) for n in sys.argv[1:]))
 `
 
 func randomValue(t testing.TB) string {
@@ -111,6 +112,7 @@ func TestHelperVaultKV2(t *testing.T) {
 			"A_KEY": digest(a), "B_KEY": digest(bDev), "C_KEY": digest(c), "D_KEY": "KeyError",
 			"GONE_KEY":  "SecretError reading GONE_KEY for environment 'dev': Vault answered HTTP 404 for secret/app/dev/gone",
 			"DEFAULTED": "fallback",
+			"HAS":       "True,True,True,True,False,True",
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
@@ -121,7 +123,7 @@ func TestHelperVaultKV2(t *testing.T) {
 	})
 	t.Run("prod falls back to the environment for unbound names", func(t *testing.T) {
 		got := runHelper(t, helper, append(base, "ENV2VAULT_ENV=prod", "A_KEY="+c), nil, "A_KEY", "B_KEY")
-		want := map[string]string{"A_KEY": digest(c), "B_KEY": digest(bProd), "DEFAULTED": "fallback"}
+		want := map[string]string{"A_KEY": digest(c), "B_KEY": digest(bProd), "DEFAULTED": "fallback", "HAS": "True,True"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}

@@ -5,6 +5,7 @@
 //	os.environ["X"]          -> env2vault_secrets.get("X")
 //	os.environ.get("X", d)   -> env2vault_secrets.get("X", d)
 //	os.getenv("X")           -> env2vault_secrets.get("X", None)
+//	"X" in os.environ        -> env2vault_secrets.has("X")
 //	"hardcoded-value"        -> env2vault_secrets.get("ENV_VAR")
 //
 // (and the same through `from os import environ, getenv` and import
@@ -45,9 +46,19 @@ func New() rewrite.Language { return &Lang{} }
 func (*Lang) Name() string { return "python" }
 
 // Match implements rewrite.Language: .py files, except the generated
-// helper itself.
+// helper itself and installed packages (virtual environments,
+// site-packages).
 func (*Lang) Match(p string) bool {
-	return strings.HasSuffix(p, ".py") && path.Base(p) != HelperFile
+	if !strings.HasSuffix(p, ".py") || path.Base(p) == HelperFile {
+		return false
+	}
+	for _, seg := range strings.Split(path.Dir(p), "/") {
+		switch seg {
+		case "site-packages", "dist-packages", ".venv", "venv", ".tox", "__pypackages__":
+			return false
+		}
+	}
+	return true
 }
 
 // Rewrite implements rewrite.Language. Literals are replaced wherever
@@ -108,6 +119,14 @@ func (l *Lang) Rewrite(p string, src []byte, e rewrite.Edit) ([]byte, int, error
 // tokens that change so comments inside the call survive.
 func sitePatches(t *envsite.Tree, s envsite.Site) []envsite.Patch {
 	call := Module + ".get"
+	if s.Kind == envsite.PyContains {
+		// "X" in os.environ -> env2vault_secrets.has("X")
+		text := Module + ".has(" + t.Text(s.KeyNode) + ")"
+		if s.Negated {
+			text = "not " + text
+		}
+		return []envsite.Patch{{Start: s.Node.StartByte(), End: s.Node.EndByte(), Text: text}}
+	}
 	if s.Kind == envsite.PySubscript {
 		// os.environ[ "X" ] -> env2vault_secrets.get( "X" )
 		open, close := token(t, s.Node, "["), lastToken(t, s.Node, "]")

@@ -38,7 +38,7 @@ var goldenCases = []struct {
 	edit    rewrite.Edit
 	changed int
 }{
-	{"environ_subscript", rewrite.Edit{Keys: secretKeys}, 1},
+	{"environ_subscript", rewrite.Edit{Keys: secretKeys}, 3},
 	{"environ_get", rewrite.Edit{Keys: secretKeys}, 2},
 	{"getenv", rewrite.Edit{Keys: secretKeys}, 2},
 	{"from_import", rewrite.Edit{Keys: secretKeys}, 2},
@@ -137,7 +137,8 @@ func TestRewriteErrors(t *testing.T) {
 
 func TestMatch(t *testing.T) {
 	l := New()
-	for p, want := range map[string]bool{"app.py": true, "ml/settings.py": true, "env2vault_secrets.py": false, "a.pyc": false, "a.js": false} {
+	for p, want := range map[string]bool{"app.py": true, "ml/settings.py": true, "env2vault_secrets.py": false, "a.pyc": false, "a.js": false,
+		".venv/lib/python3.11/site-packages/x/y.py": false, "venv/bin/z.py": false} {
 		if got := l.Match(p); got != want {
 			t.Errorf("Match(%q) = %v", p, got)
 		}
