@@ -166,6 +166,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Quit
 		case key.Matches(msg, m.keys.Help) && !m.typing():
 			m.help.ShowAll = !m.help.ShowAll
+			m.resize() // the full help takes rows from the screen
 			return m, nil
 		}
 	case spinner.TickMsg:
