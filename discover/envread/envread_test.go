@@ -76,6 +76,8 @@ func TestReads(t *testing.T) {
 		{"js other objects", "a.js", "const a = proc.env.A;\nconst b = process.envs.B;\nconst c = env.C;\n", nil},
 		{"js comments between dot and env", "a.js", "const a = process. // why\n  env.A;\nconst b = process . /* c */ env . B;\n",
 			[]Read{r("javascript", "A", 1, 11), r("javascript", "B", 3, 11)}},
+		{"js membership", "a.js", "if ('A' in process.env) {}\n",
+			[]Read{r("javascript", "A", 1, 5)}},
 		{"js comments and strings", "a.js", "// process.env.A\nconst s = \"process.env.B\";\n", nil},
 		{"js optional chain and nested use", "a.js", "const a = process.env?.A;\nconst b = process.env.B.split(\",\");\n",
 			[]Read{r("javascript", "A", 1, 11), r("javascript", "B", 2, 11)}},

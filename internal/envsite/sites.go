@@ -26,6 +26,8 @@ const (
 	JSMember
 	// JSSubscript is process.env["X"]; Object is process.env.
 	JSSubscript
+	// JSContains is "X" in process.env; Object is process.env.
+	JSContains
 	// JSDestructure is one property of `const { X, Y: y, Z = "d" } =
 	// process.env`: Node is the pattern element.
 	JSDestructure
@@ -470,6 +472,16 @@ func (t *Tree) jsCandidate(n *ts.Node) []Site {
 		idx := n.ChildByFieldName("index")
 		if k, isStr := t.jsString(idx); ok && isStr && !t.jsIsStore(n) {
 			return []Site{{Kind: JSSubscript, Key: k, Node: n, Object: obj, KeyNode: idx, Frontend: fe}}
+		}
+	case "binary_expression":
+		obj := n.ChildByFieldName("right")
+		left := n.ChildByFieldName("left")
+		if t.Text(n.ChildByFieldName("operator")) != "in" {
+			return nil
+		}
+		ok, fe := t.envObject(obj)
+		if k, isStr := t.jsString(left); ok && isStr {
+			return []Site{{Kind: JSContains, Key: k, Node: n, Object: obj, KeyNode: left, Frontend: fe}}
 		}
 	case "variable_declarator":
 		pat := n.ChildByFieldName("name")

@@ -30,6 +30,7 @@ var seeds = []struct {
 	{Python, "import os\ndef f():\n    return os.environ.get(\n        'A',  # c\n    )\n"},
 	{JavaScript, "const { X, Y: y, Z = 'd', ...r } = process.env;\nconst a = process.env['A'], b = process.env.B;\n({ C } = process.env);\nprocess.env.D = 1;\nconst env = process.environment;\n"},
 	{JavaScript, "const k = import.meta.env.VITE_K;\nconst { J } = import.meta.env;\n"},
+	{JavaScript, "if (\"A\" in process.env && !('B' in (process.env))) {}\n"},
 	{TypeScript, "const k = (process.env as any).K!;\nconst { X } = process.env satisfies object;\nconst y = (<any>process.env).Y;\n"},
 	{TSX, "const a = <b>{process.env.A}</b>;\n"},
 }

@@ -27,6 +27,7 @@ const (
 const crypto = require("node:crypto");
 const digest = (v) => (v === undefined ? "undefined" : crypto.createHash("sha256").update(v).digest("hex"));
 for (const name of process.argv.slice(2)) console.log(name, digest(secrets.get(name)));
+console.log("HAS", process.argv.slice(2).map((n) => secrets.has(n)).join(","));
 `
 	probeCJS = `let secrets;
 try {
@@ -127,7 +128,8 @@ func TestLoaderVaultKV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := []string{"VAULT_ADDR=" + srv.URL, "VAULT_TOKEN=" + token, "C_KEY=" + c}
-	want := map[string]string{"A_KEY": digest(a), "B_KEY": digest(bDev), "C_KEY": digest(c), "D_KEY": "undefined", "ONE": digest(a), "TWO": digest(c)}
+	want := map[string]string{"A_KEY": digest(a), "B_KEY": digest(bDev), "C_KEY": digest(c), "D_KEY": "undefined", "ONE": digest(a), "TWO": digest(c),
+		"HAS": "true,true,true,false,true,true"}
 	for _, tc := range []struct{ name, probe, file string }{{"commonjs loadSync", probeCJS, "probe.cjs"}, {"es module top-level await", probeESM, "probe.mjs"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := srv.Reads()
@@ -142,7 +144,7 @@ func TestLoaderVaultKV2(t *testing.T) {
 	}
 	t.Run("prod", func(t *testing.T) {
 		got := runLoader(t, loader, probeCJS, "probe.cjs", append(base, "ENV2VAULT_ENV=prod", "A_KEY="+c), nil, "A_KEY", "B_KEY")
-		if diff := cmp.Diff(map[string]string{"A_KEY": digest(c), "B_KEY": digest(bProd)}, got); diff != "" {
+		if diff := cmp.Diff(map[string]string{"A_KEY": digest(c), "B_KEY": digest(bProd), "HAS": "true,true"}, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
 	})

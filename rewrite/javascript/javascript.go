@@ -3,6 +3,7 @@
 // process.env or hardcoded literals:
 //
 //	process.env.X, process.env["X"]   -> secrets.get("X")
+//	"X" in process.env                -> secrets.has("X")
 //	const { X, Y: y, Z = d } = process.env
 //	                                  -> const X = secrets.get("X"), y = ..., Z = secrets.get("Z") ?? d
 //	"hardcoded-value"                 -> secrets.get("ENV_VAR")
@@ -196,6 +197,8 @@ func (fr *fileRewrite) collect(e rewrite.Edit) error {
 		switch s.Kind {
 		case envsite.JSMember:
 			fr.add(s.Node, fr.call(s.Key))
+		case envsite.JSContains:
+			fr.add(s.Node, fr.name+".has("+t.Text(s.KeyNode)+")")
 		case envsite.JSSubscript:
 			// Only the tokens around the key change, keeping comments.
 			open, close := childToken(t, s.Node, "["), childToken(t, s.Node, "]")

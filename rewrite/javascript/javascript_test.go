@@ -69,7 +69,7 @@ var goldenCases = []struct {
 	changed int
 }{
 	{"member", "src/server.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 2},
-	{"subscript", "index.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 3},
+	{"subscript", "index.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 4},
 	{"destructure_all", "src/server.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 1},
 	{"destructure_mixed", "config.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 4},
 	{"esm", "src/app.mjs", cjsRepo, rewrite.Edit{Keys: secretKeys}, 1},
