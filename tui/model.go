@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -132,10 +133,16 @@ func New(ctx context.Context, opts Options) *Model {
 	return m
 }
 
-// Wait blocks until every background operation has returned. Call it
-// after the program exits: a cancelled push finishes its current write
-// and its journal before returning, so a later run can resume.
-func (m *Model) Wait() { m.ops.Wait() }
+// Wait blocks until every background operation has returned, then
+// closes the backend connection if it holds one. Call it after the
+// program exits: a cancelled push finishes its current write and its
+// journal before returning, so a later run can resume.
+func (m *Model) Wait() {
+	m.ops.Wait()
+	if c, ok := m.be.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
 
 // Interrupted reports whether the user left with Ctrl+C (rather than
 // finishing on the last step), and the step they were on.

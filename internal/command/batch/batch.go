@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,6 +184,9 @@ func Run(ctx context.Context, opts *Options, fs *pflag.FlagSet) error {
 	st := opts.stages.withDefaults()
 	r := &run{ctx: ctx, opts: opts, cfg: cfg, st: st, rep: &reporter{w: opts.IO.ErrOut, json: !opts.IO.ErrTTY}}
 	code, err := r.do()
+	if c, ok := r.be.(io.Closer); ok { // the GCP backend holds a connection
+		_ = c.Close()
+	}
 	r.rep.emit("batch", "exit", map[string]any{"code": code})
 	if err != nil {
 		return &cli.ExitError{Code: code, Err: err}
