@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -490,6 +491,9 @@ func (v *vaultBackend) wrap(err error, h *hint, doing string) error {
 		why := ue.Err.Error()
 		if strings.Contains(why, "certificate") || strings.Contains(why, "x509") || strings.Contains(why, "tls:") {
 			return &vaultError{msg: fmt.Sprintf("cannot reach Vault at %s: TLS failed (%s); if the server uses a private CA, point VAULT_CACERT at its certificate", v.addr, why), err: err}
+		}
+		if os.Getenv(api.EnvVaultAddress) == "" {
+			why += " (VAULT_ADDR is unset, so the default address was tried)"
 		}
 		return &TransientError{Err: &vaultError{msg: fmt.Sprintf("cannot reach Vault at %s: %s", v.addr, why), err: err}}
 	}

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"charm.land/bubbles/v2/progress"
+	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/env2vault/env2vault/discover"
@@ -302,7 +303,12 @@ type bar struct {
 func newBar(ios *cli.IOStreams) *bar {
 	b := &bar{w: ios.ErrOut, on: ios.ErrTTY}
 	if b.on {
-		b.model = progress.New(progress.WithWidth(40), progress.WithDefaultBlend())
+		if ios.Color {
+			b.model = progress.New(progress.WithWidth(40), progress.WithDefaultBlend())
+		} else {
+			b.model = progress.New(progress.WithWidth(40), progress.WithFillCharacters('#', '.'), progress.WithColors(lipgloss.NoColor{}))
+			b.model.EmptyColor = lipgloss.NoColor{}
+		}
 	}
 	return b
 }

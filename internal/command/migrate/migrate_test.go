@@ -296,3 +296,26 @@ func TestConfirmOnTerminal(t *testing.T) {
 		noPlanted(t, m, "output", out.String(), errOut.String())
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	// Not a terminal: silent.
+	ios, _, _, errOut := cli.Test()
+	b := newBar(ios)
+	b.update(1, 2, migrate.Result{})
+	b.done()
+	if errOut.Len() != 0 {
+		t.Errorf("drew on a non-terminal: %q", errOut)
+	}
+	// A terminal without colour: plain characters, erased at the end.
+	ios, _, _, errOut = cli.Test()
+	ios.ErrTTY = true
+	b = newBar(ios)
+	b.update(1, 2, migrate.Result{})
+	b.update(2, 2, migrate.Result{})
+	b.done()
+	want := "\r" + strings.Repeat("#", 18) + strings.Repeat(".", 17) + "  50% 1/2 secrets\x1b[K" +
+		"\r" + strings.Repeat("#", 35) + " 100% 2/2 secrets\x1b[K\r\x1b[K"
+	if got := errOut.String(); got != want {
+		t.Errorf("bar:\n got %q\nwant %q", got, want)
+	}
+}
