@@ -157,7 +157,7 @@ func (d *Detector) assignmentLeaks(raw string, sc *scratch, ctx string) []Leak {
 		}
 		lastLine = li
 		text := lineText(raw, sc.nl, li)
-		if len(text) > 4096 {
+		if len(text) > 4096 || isCommentLine(text) {
 			continue
 		}
 		if strings.Contains(text, "://") {
@@ -197,12 +197,31 @@ func (d *Detector) urlLeak(text string, m []int, ctx string) (Leak, bool) {
 		return Leak{}, false
 	}
 	pw, _ := u.User.Password()
-	if placeholderReason(pw) != "" || isRef(pw) || strings.ContainsAny(pw, "%{}$<>") || len(pw) < 4 {
+	if placeholderReason(pw) != "" || isRef(pw) || strings.ContainsAny(pw, "%{}$<>") || len(pw) < 4 ||
+		placeholderReason(unleet(pw)) != "" {
 		return Leak{}, false
 	}
 	sv := secret.New(strings.Clone(val))
 	return Leak{Key: strings.Clone(keyBefore(strings.TrimRight(text[:m[0]], "\"'\x60"))), Context: ctx, Value: sv,
 		Rule: RuleURLPassword, Reason: "url with a password", Service: schemeService(u.Scheme), assign: true}, true
+}
+
+// isCommentLine reports lines that are comments in common languages;
+// the heuristics leave them alone (gitleaks' rules still read them).
+func isCommentLine(line string) bool {
+	t := strings.TrimLeft(line, " \t")
+	for _, p := range []string{"//", "#", "/*", "*", "--", ";", "<!--", "rem ", "REM "} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// unleet undoes common letter-for-symbol swaps (p@ssw0rd -> password) so
+// that such passwords are recognised as placeholders.
+func unleet(s string) string {
+	return strings.NewReplacer("@", "a", "0", "o", "1", "l", "$", "s", "3", "e", "!", "i").Replace(strings.ToLower(s))
 }
 
 func position0(nl []int, off int) int {
@@ -253,6 +272,13 @@ func plausibleLiteral(name, val string) bool {
 	if strings.HasPrefix(val, "/") || strings.HasPrefix(val, "./") || strings.HasPrefix(val, "~/") {
 		return false
 	}
+	// A value that names a secret ("js.fetch:credentials") is not one.
+	lv := strings.ToLower(val)
+	for _, w := range []string{"credential", "password", "passwd", "secret", "token", "apikey", "api_key", "api-key"} {
+		if strings.Contains(lv, w) {
+			return false
+		}
+	}
 	// Words and dotted or dashed identifiers (header names, config keys,
 	// env var names): no digits and nothing but letters and separators.
 	digits, letters, others := 0, 0, 0
@@ -263,7 +289,7 @@ func plausibleLiteral(name, val string) bool {
 			digits++
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			letters++
-		case c == '-' || c == '_' || c == '.':
+		case c == '-' || c == '_' || c == '.' || c == ':' || c == '/':
 		default:
 			others++
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
-	gldetect "github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"github.com/zricethezav/gitleaks/v8/report"
@@ -45,7 +44,6 @@ type engine struct {
 	kwRules  [][]int32 // keyword index -> rule indices
 	assignKW []bool    // keyword index -> used by the assignment heuristics
 	ctxLines int       // context kept around encoded text
-	gl       *gldetect.Detector
 }
 
 // crule is one compiled gitleaks rule with its reach.
@@ -144,8 +142,6 @@ func newEngine(cfg config.Config) *engine {
 		e.assignKW[kwIndex[k]] = true
 	}
 	e.ac = newACMachine(keywords)
-	e.gl = gldetect.NewDetector(cfg)
-	e.gl.MaxDecodeDepth = maxDecodeDepth
 	return e
 }
 

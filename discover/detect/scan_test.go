@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	gldetect "github.com/zricethezav/gitleaks/v8/detect"
 )
 
 // want is the expected shape of one leak; Value is compared separately.
@@ -158,6 +159,12 @@ func TestScanContexts(t *testing.T) {
 			content: "api_key: your-key-here\npassword: changeme\ntoken: ${TOKEN}\nsecret: <secret>\nkey: sk-ant-...\n",
 		},
 		{
+			name: "names of secrets and comments stay quiet",
+			path: "net/fetch.go",
+			content: "package net\n\nconst jsFetchCreds = \"js.fetch:credentials\"\nconst tokenHeader = \"X-Auth-Token\"\n" +
+				"// for example, in \"http://username:p@ssword@google.com\"\nvar u = \"https://user:p@ssw0rd@host/x\"\n",
+		},
+		{
 			name:    "code reading env vars stays quiet",
 			path:    "main.go",
 			content: "package main\n\nimport \"os\"\n\nvar token = os.Getenv(\"API_TOKEN\")\nvar password = flag.String(\"password\", \"\", \"db password\")\n",
@@ -236,8 +243,9 @@ func TestGitleaksColumnQuirk(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := fake("gh", "p_", tail(62, 36, alnum))
-	first := e.gl.DetectString("x = '" + key + "'")
-	later := e.gl.DetectString("a\nx = '" + key + "'")
+	gl := gldetect.NewDetector(e.cfg)
+	first := gl.DetectString("x = '" + key + "'")
+	later := gl.DetectString("a\nx = '" + key + "'")
 	if len(first) != 1 || len(later) != 1 {
 		t.Fatalf("findings: %d, %d", len(first), len(later))
 	}
@@ -387,5 +395,43 @@ func TestScanDoesNotKeepTheBuffer(t *testing.T) {
 	}
 	if leaks[0].Value.Reveal() != key || leaks[0].Key != "t" {
 		t.Error("leak shares memory with the scanned buffer")
+	}
+}
+
+// TestProviderRules checks rule and service for provider-shaped keys
+// hardcoded in source.
+func TestProviderRules(t *testing.T) {
+	d := detector(t)
+	const upper32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	alpha := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	tests := []struct {
+		name, value, rule, service, hint string
+	}{
+		{"stripe", fake("sk", "_live_", tail(101, 32, alnum)), "stripe-access-token", "stripe", "sk_live_…"},
+		{"anthropic", fake("sk-", "ant-", "api03-", tail(102, 93, b64ch), "AA"), "anthropic-api-key", "anthropic", "sk-ant-api03-…"},
+		{"openai", fake("sk-", "proj-", tail(103, 74, alnum), "T3Blbk", "FJ", tail(104, 74, alnum)), "openai-api-key", "openai", "sk-proj-…"},
+		{"aws", fake("AK", "IA", tail(105, 16, upper32)), "aws-access-token", "aws", "AKIA…"},
+		{"github", fake("gh", "p_", tail(106, 36, alnum)), "github-pat", "github", "ghp_…"},
+		{"github fine-grained", fake("github", "_pat_", tail(107, 82, alnum+"_")), "github-fine-grained-pat", "github", "github_pat_…"},
+		{"gitlab", fake("gl", "pat-", tail(108, 20, alnum)), "gitlab-pat", "gitlab", "glpat-…"},
+		{"slack", fake("xox", "b-", "1234567890", "-", "1234567890123", "-", tail(109, 24, alnum)), "slack-bot-token", "slack", "xoxb-…"},
+		{"sendgrid", fake("S", "G.", tail(110, 22, b64ch), ".", tail(111, 43, b64ch)), "sendgrid-api-token", "sendgrid", "SG.…"},
+		{"google", fake("AI", "za", tail(112, 35, b64ch)), "gcp-api-key", "google", "AIza…"},
+		{"huggingface", fake("h", "f_", tail(113, 34, alpha)), "huggingface-access-token", "huggingface", "hf_…"},
+		{"npm", fake("np", "m_", tail(114, 36, alnum)), "npm-access-token", "npm", "npm_…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leaks := d.Scan("cmd/app/main.go", []byte("package main\n\nconst k = \""+tt.value+"\"\n"))
+			if len(leaks) != 1 {
+				t.Fatalf("%d leaks: %s", len(leaks), describe(leaks))
+			}
+			l := leaks[0]
+			if l.Rule != tt.rule || l.Service != tt.service || l.Hint != tt.hint || l.Key != "k" ||
+				l.Line != 3 || l.Column != 12 || l.Value.Reveal() != tt.value {
+				t.Errorf("got %s", describe(leaks))
+			}
+			assertNoValue(t, l)
+		})
 	}
 }
