@@ -509,12 +509,17 @@ func startProxy(t *testing.T, target string, fp *faultProxy) string {
 			rec := httptest.NewRecorder()
 			rp.ServeHTTP(rec, r)
 		}
+		body := fmt.Sprintf(`{"errors":["injected %d"]}`, status)
 		for k, v := range h {
+			if k == "X-Test-Body" {
+				body = v[0]
+				continue
+			}
 			w.Header()[k] = v
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"errors":["injected %d"]}`, status)
+		fmt.Fprint(w, body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -563,6 +568,18 @@ func TestVaultFaultsThroughProxy(t *testing.T) {
 				return func(r *http.Request) (int, bool, http.Header) {
 					if isDataWrite(r) && n.Add(1) == 1 {
 						return http.StatusBadGateway, true, nil
+					}
+					return 0, false, nil
+				}
+			},
+			wantAction: plan.ActionCreate,
+		},
+		{
+			name: "a fresh KV v2 mount still upgrading",
+			rule: func(n *atomic.Int64) func(r *http.Request) (int, bool, http.Header) {
+				return func(r *http.Request) (int, bool, http.Header) {
+					if strings.Contains(r.URL.Path, "/data/") && n.Add(1) <= 2 {
+						return http.StatusBadRequest, false, http.Header{"X-Test-Body": {`{"errors":["Upgrading from non-versioned to versioned data. This backend will be unavailable for a brief period and will resume service shortly."]}`}}
 					}
 					return 0, false, nil
 				}
