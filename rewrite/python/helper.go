@@ -147,18 +147,22 @@ get(name) returns a variable's value: from the backend when it is bound
 in the current environment, else from the process environment, so
 settings that were never migrated keep working. Like os.environ[name] it
 raises KeyError when the variable is nowhere; get(name, default) returns
-default instead, and has(name) stands for name in os.environ. Backend failures raise SecretError (never with a value
-in the message). Values are cached for the life of the process.
+default instead. has(name) stands for name in os.environ. Backend
+failures raise SecretError (never with a value in the message). Values
+are cached for the life of the process.
 """
 
-import os
-import threading
-{{- if eq .Kind "vault"}}
+{{if eq .Kind "vault" -}}
 import json
+import os
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+{{- else -}}
+import os
+import threading
 {{- end}}
 
 ENVIRONMENT_VARIABLE = "ENV2VAULT_ENV"
