@@ -97,6 +97,7 @@ type Leak struct {
 
 	structural bool // found or confirmed by a structural check
 	assign     bool // found by the assignment heuristics
+	matchLine  int  // 1-based line where gitleaks' match starts, if any
 }
 
 // Scan finds hardcoded secrets in one file. path is slash-separated and
@@ -175,7 +176,7 @@ func (d *Detector) fromFinding(f report.Finding, raw string, nl []int, ctx strin
 	}
 	l := Leak{
 		Line: line, Column: column, Rule: f.RuleID, Service: svc, Reason: reason,
-		Hint: Hint(svc, sv), Context: ctx, Value: sv,
+		Hint: Hint(svc, sv), Context: ctx, Value: sv, matchLine: line0 + 1,
 	}
 	if line-1 < len(nl)+1 {
 		text := lineText(raw, nl, line-1)
@@ -276,7 +277,11 @@ func (d *Detector) ignored(path string, l Leak) bool {
 	if len(d.ignore) == 0 {
 		return false
 	}
-	return d.ignore[path+":"+l.Rule+":"+strconv.Itoa(l.Line)]
+	if d.ignore[path+":"+l.Rule+":"+strconv.Itoa(l.Line)] {
+		return true
+	}
+	// gitleaks fingerprints name the line where its match starts.
+	return l.matchLine > 0 && d.ignore[path+":"+l.Rule+":"+strconv.Itoa(l.matchLine)]
 }
 
 // lineStart returns the offset where 0-based line i starts.

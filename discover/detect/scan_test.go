@@ -270,6 +270,17 @@ func TestAllowlists(t *testing.T) {
 		t.Fatalf("want only line 2 (line 1 allowed, line 3 ignored, EXAMPLE key allowlisted): %s", describe(leaks))
 	}
 
+	// gitleaks fingerprints name the line where the match starts, which
+	// for a multi-line match is not the value's line.
+	multi := []byte("const cfg = {\n  apiKey:\n  \"" + tail(7, 40, alnum) + "\",\n};\n")
+	if leaks := d.Scan("web/cfg.js", multi); len(leaks) != 1 || leaks[0].Line != 3 {
+		t.Fatalf("multi-line: %s", describe(leaks))
+	}
+	dm, _ := New(Options{IgnoreFingerprints: map[string]bool{"web/cfg.js:generic-api-key:2": true}})
+	if leaks := dm.Scan("web/cfg.js", multi); len(leaks) != 0 {
+		t.Errorf("fingerprint of the match line ignored: %s", describe(leaks))
+	}
+
 	// Structural findings honour gitleaks:allow too.
 	compose := []byte("services:\n  db:\n    environment:\n      DB_PASSWORD: hunter22x # gitleaks:allow\n")
 	if leaks := d.Scan("docker-compose.yml", compose); len(leaks) != 0 {
