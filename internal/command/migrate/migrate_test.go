@@ -3,13 +3,18 @@ package migrate
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -317,5 +322,161 @@ func TestProgressBar(t *testing.T) {
 		"\r" + strings.Repeat("#", 35) + " 100% 2/2 secrets\x1b[K\r\x1b[K"
 	if got := errOut.String(); got != want {
 		t.Errorf("bar:\n got %q\nwant %q", got, want)
+	}
+}
+
+// helperEnv makes the test binary act as `env2vault migrate` for
+// TestKilledMidRun's child process.
+const helperEnv = "ENV2VAULT_MIGRATE_TEST_CHILD_PLAN"
+
+func TestMain(m *testing.M) {
+	if planFile := os.Getenv(helperEnv); planFile != "" {
+		ios, _, _, errOut := cli.Test()
+		err := Run(context.Background(), &Options{IO: ios, PlanFile: planFile, Yes: true, Concurrency: 2, Format: "text"})
+		os.Stderr.Write(errOut.Bytes())
+		os.Exit(cli.Code(err))
+	}
+	os.Exit(m.Run())
+}
+
+// bigPlan writes a repo whose .env.production holds n random secrets and
+// plans it for the mount.
+func bigPlan(t *testing.T, mount string, n int) (string, []string, *plan.Plan) {
+	t.Helper()
+	t.Setenv(secret.KeyEnv, "env2vault-migrate-test-fingerprint-key")
+	ctx := context.Background()
+	repo := filepath.Join(t.TempDir(), "org", "svc")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var env bytes.Buffer
+	var values []string
+	for i := range n {
+		b := make([]byte, 24)
+		rand.Read(b)
+		v := "bt_" + hex.EncodeToString(b)
+		values = append(values, v)
+		fmt.Fprintf(&env, "BULK_%04d_API_TOKEN=%s\n", i, v)
+	}
+	if err := os.WriteFile(filepath.Join(repo, ".env.production"), env.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "init"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	fp, err := secret.LoadFingerprinter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := discover.Scan(ctx, discover.Options{Paths: []string{filepath.Dir(repo)}, Fingerprinter: fp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(ctx, res, plan.BuildOptions{Backend: plan.Backend{Kind: plan.BackendVault, Mount: mount, KVVersion: 2}, NameTemplate: "{{.Repo}}-{{.Key}}-{{.Env}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Secrets) != n {
+		t.Fatalf("planned %d secrets, want %d", len(p.Secrets), n)
+	}
+	file := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := plan.Save(file, p); err != nil {
+		t.Fatal(err)
+	}
+	return file, values, p
+}
+
+// TestKilledMidRun kills a migrating process (SIGKILL) part-way, then
+// reruns: every secret ends with exactly one version, and the journal
+// and outputs hold no values.
+func TestKilledMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a child process mid-migration")
+	}
+	e := vaulttest.Server(t)
+	e.Setenv(t)
+	t.Setenv("HOME", t.TempDir())
+	const n = 300
+	planFile, values, p := bigPlan(t, e.KV2, n)
+	journal := migrate.JournalPath(planFile)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+planFile)
+	var childErr bytes.Buffer
+	cmd.Stderr = &childErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Kill it once some secrets are written, well before all are.
+	killed := false
+	for !killed {
+		select {
+		case err := <-exited:
+			t.Fatalf("the child finished before it could be killed (%v); raise n\n%s", err, childErr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		b, _ := os.ReadFile(journal)
+		if bytes.Count(b, []byte(`"state":"written"`)) >= 20 {
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			<-exited
+			killed = true
+		}
+	}
+	before, err := migrate.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified := 0
+	for _, en := range before {
+		if en.State == migrate.StateVerified {
+			verified++
+		}
+	}
+	if verified >= n {
+		t.Fatalf("all %d secrets were done before the kill", n)
+	}
+
+	code, out, errOut := run(t, Options{PlanFile: planFile, Yes: true, Format: "json"})
+	if code != 0 {
+		t.Fatalf("rerun after the kill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var sum migrate.Summary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatal(err)
+	}
+	resumed := 0
+	for _, r := range sum.Results {
+		if r.Resumed {
+			resumed++
+		}
+	}
+	t.Logf("killed after %d verified; the rerun: %v, %d resumed", verified, sum.Counts, resumed)
+	if sum.Counts[plan.ActionCreate] == 0 || sum.Counts[plan.ActionNoop] < verified {
+		t.Errorf("rerun counts %v after %d were verified", sum.Counts, verified)
+	}
+	for _, s := range p.Secrets {
+		m, err := e.Client.KVv2(e.KV2).GetMetadata(context.Background(), s.Target.Path)
+		if err != nil || m.CurrentVersion != 1 {
+			t.Errorf("%s: %v; want exactly one version", s.Name, err)
+		}
+	}
+	// A third run writes nothing.
+	code, out2, _ := run(t, Options{PlanFile: planFile, Yes: true, Format: "json"})
+	if code != 0 || !strings.Contains(out2, `"no-op": `+strconv.Itoa(n)) {
+		t.Errorf("third run: exit %d, want all no-op", code)
+	}
+	jb, _ := os.ReadFile(journal)
+	for _, v := range values {
+		for _, text := range []string{out, errOut, out2, childErr.String(), string(jb)} {
+			if strings.Contains(text, v) {
+				t.Fatal("a secret value leaked into the output or the journal")
+			}
+		}
 	}
 }
