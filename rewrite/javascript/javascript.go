@@ -141,7 +141,11 @@ func (l *Lang) Rewrite(p string, src []byte, e rewrite.Edit) ([]byte, int, error
 			return err
 		}
 		if !fr.existingImport() {
-			fr.patches = append(fr.patches, fr.importPatch(l.style(p, t, info), importPath(p, info.dir)))
+			ins := fr.importPatch(l.style(p, t, info), importPath(p, info.dir))
+			if bytes.Contains(src, []byte("\r\n")) {
+				ins.Text = strings.ReplaceAll(ins.Text, "\n", "\r\n")
+			}
+			fr.patches = append(fr.patches, ins)
 		}
 		out, err = envsite.Splice(src, fr.patches)
 		if err != nil {

@@ -84,6 +84,7 @@ var goldenCases = []struct {
 	{"already_imported", "a.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 1},
 	{"name_taken", "a.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 1},
 	{"cts_file", "src/key.cts", cjsRepo, rewrite.Edit{Keys: secretKeys}, 1},
+	{"crlf", "crlf.js", cjsRepo, rewrite.Edit{Keys: secretKeys}, 1},
 	{"nested_default", "a.js", cjsRepo, rewrite.Edit{Keys: secretKeys, Literals: []rewrite.Literal{lit(1, "LITERAL-stripe-0123456789abcdef", "STRIPE_LITERAL")}}, 3},
 }
 

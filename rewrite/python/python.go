@@ -17,6 +17,7 @@
 package python
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"strconv"
@@ -100,6 +101,9 @@ func (l *Lang) Rewrite(p string, src []byte, e rewrite.Edit) ([]byte, int, error
 			return nil
 		}
 		if ins, ok := importPatch(t, edited); ok {
+			if bytes.Contains(src, []byte("\r\n")) {
+				ins.Text = strings.ReplaceAll(ins.Text, "\n", "\r\n")
+			}
 			patches = append(patches, ins)
 		}
 		var err error

@@ -49,6 +49,7 @@ var goldenCases = []struct {
 	{"same_line", rewrite.Edit{Keys: secretKeys}, 1},
 	{"no_imports", rewrite.Edit{Literals: []rewrite.Literal{lit(2, "LITERAL-token-abcdef0123456789", "SCRIPT_TOKEN")}}, 1},
 	{"already_imported", rewrite.Edit{Keys: secretKeys}, 1},
+	{"crlf", rewrite.Edit{Keys: secretKeys}, 1},
 }
 
 func TestRewriteGolden(t *testing.T) {
