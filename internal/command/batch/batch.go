@@ -101,10 +101,23 @@ Exit codes: 0 nothing found, 1 secrets found and nothing written (dry run),
 	return cmd
 }
 
-// flagConfig keeps only the settings whose flags were given.
+// flagConfig keeps only the settings whose flags were given. Without a
+// flag set (a caller other than the CLI), every setting opts.Flags and
+// opts.EnvMap give counts as given.
 func flagConfig(opts *Options, fs *pflag.FlagSet) (Config, error) {
 	var c Config
-	changed := func(name string) bool { return fs != nil && fs.Changed(name) }
+	if fs == nil {
+		c = opts.Flags
+		if opts.EnvMap != "" {
+			m, err := plan.ParseEnvMap(opts.EnvMap)
+			if err != nil {
+				return c, fmt.Errorf("env map: %w", err)
+			}
+			c.EnvMap = m
+		}
+		return c, nil
+	}
+	changed := fs.Changed
 	if changed("backend") {
 		c.Backend = opts.Flags.Backend
 	}
@@ -163,7 +176,8 @@ func settings(opts *Options, fs *pflag.FlagSet) (Config, error) {
 	return c, c.validate()
 }
 
-// Run performs the batch run. fs tells which flags were given (nil: none).
+// Run performs the batch run. fs tells which flags were given; nil means
+// the settings in opts.Flags are all meant (see flagConfig).
 func Run(ctx context.Context, opts *Options, fs *pflag.FlagSet) error {
 	fail := func(err error) error { return &cli.ExitError{Code: cli.ExitFailure, Err: err} }
 	if opts.DryRun && opts.Yes {

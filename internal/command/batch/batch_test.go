@@ -254,10 +254,7 @@ func TestDryRunOffline(t *testing.T) {
 	opts.stages.Open = func(ctx context.Context, b plan.Backend, o migrate.Options) (migrate.Backend, error) {
 		return nil, errors.New("connection refused")
 	}
-	fs := pflag.NewFlagSet("batch", pflag.ContinueOnError)
-	fs.String("out", "", "")
-	_ = fs.Set("out", out)
-	err = Run(context.Background(), opts, fs)
+	err = Run(context.Background(), opts, nil)
 	if code := cli.Code(err); code != cli.ExitFound {
 		t.Fatalf("exit %d (%v), want 1; stderr:\n%s", code, err, errOut)
 	}
@@ -412,7 +409,7 @@ func TestDefaultConfigFile(t *testing.T) {
 	if err := os.WriteFile(DefaultConfigFile, []byte("backend: aws\naws_region: eu-west-3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := settings(&Options{}, nil)
+	got, err := settings(&Options{}, pflag.NewFlagSet("batch", pflag.ContinueOnError))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,8 +459,7 @@ func TestConflictExit(t *testing.T) {
 			return nil, errors.New("must not be called")
 		},
 	}
-	fs := pflag.NewFlagSet("batch", pflag.ContinueOnError)
-	err = Run(context.Background(), opts, fs)
+	err = Run(context.Background(), opts, nil)
 	if code := cli.Code(err); code != cli.ExitConflict {
 		t.Fatalf("exit %d (%v), want 3; stderr:\n%s", code, err, errOut)
 	}
