@@ -82,13 +82,13 @@ func (d *Detector) ClassifyEntry(key string, v secret.Value) Verdict {
 // KEY=value line and returns the first specific (non-generic) rule.
 func (d *Detector) providerRule(key, val string) (string, bool) {
 	line := key + "=" + val + "\n"
-	for _, f := range d.eng.detect("", line) {
+	for _, f := range d.eng.detectSpecific("", line) {
 		if !isGenericRule(f.RuleID) && strings.Contains(val, f.Secret) {
 			return f.RuleID, true
 		}
 	}
 	// A bare value too: some rules need no assignment around them.
-	for _, f := range d.eng.detect("", val+"\n") {
+	for _, f := range d.eng.detectSpecific("", val+"\n") {
 		if !isGenericRule(f.RuleID) {
 			return f.RuleID, true
 		}

@@ -113,6 +113,7 @@ func (d *Detector) Scan(path string, content []byte) []Leak {
 
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	sc.specificOnly = false
 	findings := d.eng.detectWith(sc, path, raw)
 
 	var leaks []Leak

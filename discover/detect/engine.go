@@ -56,6 +56,8 @@ type crule struct {
 	suffix map[int32]*regexp.Regexp
 	// whole is set when the rule must see the whole file.
 	whole bool
+	// generic marks rules that name no provider (generic-api-key, ...).
+	generic bool
 	// kw are the indexes of the rule's keywords in the automaton.
 	kw []int32
 }
@@ -99,7 +101,7 @@ func newEngine(cfg config.Config) *engine {
 	var keywords []string
 	for _, id := range cfg.OrderedRules {
 		r := cfg.Rules[id]
-		cr := &crule{Rule: r}
+		cr := &crule{Rule: r, generic: isGenericRule(r.RuleID)}
 		if r.Regex != nil {
 			cr.reach = analyze(r.Regex.String(), r.Keywords)
 		}
@@ -160,7 +162,9 @@ type scratch struct {
 	wins    [][]lineRange
 	keep    []bool
 	hits2   []acHit // keyword hits in decoded text
-	nl2     []int   // newlines in decoded text
+	// specificOnly skips the generic rules.
+	specificOnly bool
+	nl2          []int // newlines in decoded text
 }
 
 type lineRange struct{ from, to int } // inclusive line indexes (0-based)
@@ -173,6 +177,17 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 func (e *engine) detect(path, raw string) []report.Finding {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	sc.specificOnly = false
+	return e.detectWith(sc, path, raw)
+}
+
+// detectSpecific is detect without the generic rules, for naming the
+// provider of a value.
+func (e *engine) detectSpecific(path, raw string) []report.Finding {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	sc.specificOnly = true
+	defer func() { sc.specificOnly = false }()
 	return e.detectWith(sc, path, raw)
 }
 
@@ -240,7 +255,7 @@ func (e *engine) runPass(sc *scratch, path string, p pass, out []report.Finding)
 		sc.present[h.kw] = true
 	}
 	for ri, r := range e.rules {
-		if r.Regex != nil && e.ruleApplies(r, path, sc.present) {
+		if r.Regex != nil && !(sc.specificOnly && r.generic) && e.ruleApplies(r, path, sc.present) {
 			sc.applies[ri] = true
 		}
 	}
@@ -463,7 +478,7 @@ func findingAllowed(f report.Finding, path, line string, lists []*config.Allowli
 		case "line":
 			target = line
 		}
-		regexOK := a.RegexAllowed(target)
+		regexOK := target != "" && anyMatch(a.Regexes, target)
 		stopOK, _ := a.ContainsStopWord(f.Secret)
 		if a.MatchCondition == config.AllowlistMatchAnd {
 			checks := []bool{}
