@@ -381,10 +381,23 @@ func frontendReason(p string, t *envsite.Tree, sites []envsite.Site) string {
 	if bytes.Contains(src, []byte(`"use client"`)) || bytes.Contains(src, []byte(`'use client'`)) {
 		return `is marked "use client"`
 	}
+	if !mentionsUI(src) {
+		return ""
+	}
 	if m := uiImportRE.FindSubmatch(src); m != nil {
 		return "imports " + string(m[2]) + ", a browser UI framework"
 	}
 	return ""
+}
+
+// mentionsUI is a quick pre-check for uiImportRE.
+func mentionsUI(src []byte) bool {
+	for _, w := range []string{"react", "vue", "svelte", "preact", "solid-js", "@angular"} {
+		if bytes.Contains(src, []byte(w)) {
+			return true
+		}
+	}
+	return false
 }
 
 var uiImportRE = regexp.MustCompile(`(?m)(from\s+|require\(\s*)["'](react-dom|react|vue|svelte|preact|solid-js|@angular/core)["']`)
@@ -392,6 +405,9 @@ var uiImportRE = regexp.MustCompile(`(?m)(from\s+|require\(\s*)["'](react-dom|re
 // bindingName is the loader's local name: "secrets", unless the file
 // already uses that word, or the name of an existing loader import.
 func bindingName(src []byte) string {
+	if !bytes.Contains(src, []byte("secrets")) {
+		return "secrets"
+	}
 	if m := existingRE.FindSubmatch(src); m != nil {
 		return string(m[1])
 	}
@@ -406,7 +422,9 @@ var (
 	existingRE    = regexp.MustCompile(`(?:import|const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?:=\s*require\(\s*|from\s*)["'][^"'\n]*env2vault-secrets\.(?:c|m)js["']`)
 )
 
-func (fr *fileRewrite) existingImport() bool { return existingRE.Match(fr.t.Src) }
+func (fr *fileRewrite) existingImport() bool {
+	return bytes.Contains(fr.t.Src, []byte("env2vault-secrets.")) && existingRE.Match(fr.t.Src)
+}
 
 // quoteStyle guesses the file's string quote from its first literal.
 func quoteStyle(src []byte) byte {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -243,4 +244,20 @@ func nodeBin(t testing.TB) string {
 		t.Fatalf("node is needed for this test: %v", err)
 	}
 	return p
+}
+
+func BenchmarkRewrite(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("const express = require(\"express\");\n")
+	for i := 0; i < 200; i++ {
+		src.WriteString("function f" + strconv.Itoa(i) + "(x) {\n  const key = process.env.STRIPE_SECRET_KEY;\n  const port = process.env.PORT || 3000;\n  return [1, 2, 3].map((v) => v * x + port + key);\n}\n")
+	}
+	in := []byte(src.String())
+	l := forRepo(b, cjsRepo)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, n, err := l.Rewrite("big.js", in, rewrite.Edit{Keys: secretKeys}); err != nil || n != 200 {
+			b.Fatalf("%d, %v", n, err)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,4 +163,20 @@ func python(t testing.TB) string {
 		t.Fatalf("python3 is needed for this test: %v", err)
 	}
 	return p
+}
+
+func BenchmarkRewrite(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("\"\"\"Module.\"\"\"\nimport os\n\n")
+	for i := 0; i < 200; i++ {
+		src.WriteString("def f" + strconv.Itoa(i) + "(x):\n    key = os.environ.get(\"STRIPE_SECRET_KEY\", \"\")\n    port = os.getenv(\"PORT\")\n    return [x * 2 for x in range(10)], key, port\n\n")
+	}
+	in := []byte(src.String())
+	l := New()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, n, err := l.Rewrite("big.py", in, rewrite.Edit{Keys: secretKeys}); err != nil || n != 200 {
+			b.Fatalf("%d, %v", n, err)
+		}
+	}
 }
