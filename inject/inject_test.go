@@ -47,7 +47,8 @@ func TestDefaultFiles(t *testing.T) {
 		writeFile(t, dir, n, "")
 	}
 	tests := map[string][]string{
-		"dev":  {".env", ".env.development", "app.env", ".env.local"},
+		"dev":  {".env", ".env.development", ".env.local"},
+		"app":  {"app.env"},
 		"prod": {".env.production", ".env.prod.local"},
 		"qa":   nil,
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/env2vault/env2vault/discover"
 	"github.com/env2vault/env2vault/migrate"
 	"github.com/env2vault/env2vault/plan"
+	"github.com/env2vault/env2vault/rewrite"
 	"github.com/env2vault/env2vault/secret"
 )
 
@@ -117,8 +118,8 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 			continue
 		}
 		rep.Verified++
-		values = append(values, held{name: s.Name, value: cur.Value, frontend: frontendOnly(s)})
-		if !frontendOnly(s) && s.EnvVar != "" {
+		values = append(values, held{name: s.Name, value: cur.Value, frontend: rewrite.IsFrontend(s)})
+		if !rewrite.IsFrontend(s) && s.EnvVar != "" {
 			migratedVars[s.EnvVar] = s.Name
 		}
 	}
@@ -210,20 +211,6 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		return a.Secret < b.Secret
 	})
 	return rep, nil
-}
-
-// frontendOnly reports whether every source of s is frontend code, which
-// rewrite flags instead of changing.
-func frontendOnly(s plan.Secret) bool {
-	if len(s.Sources) == 0 {
-		return false
-	}
-	for _, src := range s.Sources {
-		if src.Context != string(discover.ContextFrontend) {
-			return false
-		}
-	}
-	return true
 }
 
 // readFile reads a whole file; binaries are searched too, because a value
