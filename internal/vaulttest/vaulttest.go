@@ -180,7 +180,8 @@ func WaitWritable(ctx context.Context, c *api.Client, path string, version int) 
 }
 
 // Binary returns the path of the cached Vault server binary:
-// $ENV2VAULT_VAULT_BIN, else ${ENV2VAULT_CACHE:-~/.cache/env2vault}/vault-<Version>.
+// $ENV2VAULT_VAULT_BIN, else ${ENV2VAULT_CACHE:-$GOCACHE/env2vault}/vault-<Version>
+// (GOCACHE defaulting to Go's own default, $XDG_CACHE_HOME/go-build).
 // scripts/vault-dev builds it.
 func Binary() (string, error) {
 	if b := os.Getenv("ENV2VAULT_VAULT_BIN"); b != "" {
@@ -188,11 +189,15 @@ func Binary() (string, error) {
 	}
 	cache := os.Getenv("ENV2VAULT_CACHE")
 	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
+		gocache := os.Getenv("GOCACHE")
+		if gocache == "" {
+			dir, err := os.UserCacheDir()
+			if err != nil {
+				return "", err
+			}
+			gocache = filepath.Join(dir, "go-build")
 		}
-		cache = filepath.Join(home, ".cache", "env2vault")
+		cache = filepath.Join(gocache, "env2vault")
 	}
 	bin := filepath.Join(cache, "vault-"+Version)
 	if _, err := os.Stat(bin); err != nil {
