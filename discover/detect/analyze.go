@@ -59,6 +59,8 @@ type reach struct {
 	// before and after bound the part of a match before the start and
 	// after the end of that keyword, in newlines and in bytes.
 	before, after bound
+	// total bounds a whole match.
+	total bound
 	// inner bounds how far from the match start a newline that is not
 	// the match's last character can end (-1: there is none). A match
 	// holding a keyword at offset k therefore ends on the line after the
@@ -75,20 +77,21 @@ func (r reach) windowed() bool {
 // analyze works out the reach of a regex for a set of lower-case keywords.
 // It is conservative: when in doubt it says the rule is not anchored.
 func analyze(expr string, keywords []string) reach {
-	if len(keywords) == 0 {
-		return reach{}
-	}
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return reach{}
+		return reach{total: bound{unbounded, unbounded}}
+	}
+	if len(keywords) == 0 {
+		_, _, t := nlShape(re)
+		return reach{total: t}
 	}
 	a := analyzer{keywords: keywords}
 	n := a.node(re)
 	if !n.kwOK {
-		return reach{}
+		return reach{total: n.total}
 	}
 	inner, _, _ := nlShape(re)
-	return reach{anchored: true, before: n.before, after: n.after, inner: inner}
+	return reach{anchored: true, before: n.before, after: n.after, inner: inner, total: n.total}
 }
 
 // nlShape works out where newlines can sit in a match of re: inner bounds
@@ -529,14 +532,15 @@ func (a *analyzer) alternate(subs []*syntax.Regexp) info {
 }
 
 // keywordSuffixes works out, for each keyword of a rule, a regex that
-// must match right after a hit of that keyword for the hit to be part of
-// a match. It applies when every match of expr passes through an element
-// that matches exactly one of the keywords (as in gitleaks' generated
+// must match at a hit of that keyword for the hit to be part of a match.
+// It applies when every match of expr passes through an element that
+// matches exactly one of the keywords (as in gitleaks' generated
 // "keyword ... = value" rules and prefix rules like "hvs.", "s."); what
-// must follow that element is the rest of the regex. A hit where it does
-// not match cannot be a match's keyword, so its window can be skipped.
-// Keywords without a safe suffix (one that depends on the text before it)
-// are left out of the map.
+// must follow that element is the rest of the regex. The regex is meant
+// for the text from the keyword's last character on: it skips that one
+// character first, so assertions at the start of the rest (\b) see the
+// real character before them. A hit where it does not match cannot be a
+// match's keyword, so its window can be skipped.
 func keywordSuffixes(expr string, keywords []string) map[string]*regexp.Regexp {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
@@ -573,7 +577,7 @@ func keywordSuffixes(expr string, keywords []string) map[string]*regexp.Regexp {
 				}
 				rest := append(append([]*syntax.Regexp{}, n.Sub[i+1:]...), cont...)
 				for _, s := range ex {
-					if len(rest) == 0 || hasLeftContext(rest) {
+					if len(rest) == 0 {
 						unsafe[s] = true
 						continue
 					}
@@ -607,26 +611,11 @@ func keywordSuffixes(expr string, keywords []string) map[string]*regexp.Regexp {
 		for i, t := range ts {
 			parts[i] = "(?:" + t.String() + ")"
 		}
-		sre, err := regexp.Compile(`^(?:` + strings.Join(parts, "|") + `)`)
+		sre, err := regexp.Compile(`^(?s:.)(?:` + strings.Join(parts, "|") + `)`)
 		if err != nil {
 			continue
 		}
 		out[k] = sre
 	}
 	return out
-}
-
-// hasLeftContext reports assertions whose outcome depends on text before
-// the start of the match.
-func hasLeftContext(subs []*syntax.Regexp) bool {
-	for _, s := range subs {
-		switch s.Op {
-		case syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpBeginLine, syntax.OpBeginText:
-			return true
-		}
-		if hasLeftContext(s.Sub) {
-			return true
-		}
-	}
-	return false
 }

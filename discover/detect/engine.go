@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,7 +44,6 @@ type engine struct {
 	ac       *acMachine
 	kwRules  [][]int32 // keyword index -> rule indices
 	assignKW []bool    // keyword index -> used by the assignment heuristics
-	ctxLines int       // context kept around encoded text
 }
 
 // crule is one compiled gitleaks rule with its reach.
@@ -119,7 +119,7 @@ func newEngine(cfg config.Config) *engine {
 			e.kwRules[i] = append(e.kwRules[i], ri)
 			cr.kw = append(cr.kw, i)
 		}
-		if r.Regex != nil && cr.reach.windowed() {
+		if r.Regex != nil {
 			for k, sre := range keywordSuffixes(r.Regex.String(), r.Keywords) {
 				if cr.suffix == nil {
 					cr.suffix = map[int32]*regexp.Regexp{}
@@ -127,11 +127,7 @@ func newEngine(cfg config.Config) *engine {
 				cr.suffix[kwIndex[k]] = sre
 			}
 		}
-		if cr.reach.windowed() {
-			e.ctxLines = max(e.ctxLines, cr.reach.before.nl, cr.reach.after.nl)
-		}
 	}
-	e.ctxLines += 2
 	for _, k := range assignKeywords {
 		if _, ok := kwIndex[k]; !ok {
 			kwIndex[k] = int32(len(keywords))
@@ -155,13 +151,17 @@ var assignKeywords = []string{
 
 // scratch is per-call working memory, pooled to keep allocations down.
 type scratch struct {
-	hits    []acHit
-	nl      []int // offsets of '\n'
-	present []bool
-	applies []bool
-	wins    [][]lineRange
-	keep    []bool
-	hits2   []acHit // keyword hits in decoded text
+	hits        []acHit
+	nl          []int // offsets of '\n'
+	present     []bool
+	applies     []bool
+	wins        [][]lineRange
+	keep        []bool
+	hits2       []acHit // keyword hits in decoded text
+	decKW       []bool  // keywords found in decoded text
+	viableWhole []bool  // whole-file rules with a viable keyword hit
+	present2    []bool  // keywords in the file or its decoded text
+	folded      bool    // the file's hits come from a case-folded copy
 	// specificOnly skips the generic rules.
 	specificOnly bool
 	nl2          []int // newlines in decoded text
@@ -203,6 +203,7 @@ func (e *engine) detectWith(sc *scratch, path, raw string) []report.Finding {
 		return nil
 	}
 	folded := foldHazard(raw)
+	sc.folded = folded
 	if folded {
 		sc.hits = e.foldedHits(raw, sc.hits)
 	} else {
@@ -235,6 +236,42 @@ type pass struct {
 	segs   []*codec.EncodedSegment
 }
 
+// viable reports whether keyword hit h can be part of a match of r, by
+// the rule's suffix check (see keywordSuffixes). Case-folded text has
+// approximate offsets: every hit is viable there.
+func (r *crule) viable(p pass, h acHit) bool {
+	sre := r.suffix[h.kw]
+	if sre == nil || p.folded {
+		return true
+	}
+	end := int(h.end)
+	return sre.MatchString(p.cur[end-1 : min(len(p.cur), end+suffixProbe)])
+}
+
+// window returns the lines of p.cur a match of r holding the keyword
+// hit [start,end) on line can span: as many as its newlines allow, cut
+// further by its byte bounds (not in case-folded text, where offsets
+// are approximate).
+func (r *crule) window(p pass, start, end, line, lastLine int) (from, to int) {
+	from, to = max(0, line-r.reach.before.nl), min(lastLine, line+r.reach.after.nl)
+	if p.folded {
+		return from, to
+	}
+	if b := r.reach.before.by; b < unbounded && start-b > 0 {
+		from = max(from, lineOf(p.curNL, start-b))
+	}
+	if a := r.reach.after.by; a < unbounded && end+a < len(p.cur) {
+		to = min(to, lineOf(p.curNL, end+a))
+	}
+	switch in := r.reach.inner; {
+	case in < 0:
+		to = min(to, line)
+	case in < unbounded && start+in < len(p.cur):
+		to = min(to, lineOf(p.curNL, start+in)+1)
+	}
+	return from, to
+}
+
 // lineOf returns the 0-based line of byte offset off.
 func lineOf(nl []int, off int) int { return sort.SearchInts(nl, off) }
 
@@ -259,11 +296,25 @@ func (e *engine) runPass(sc *scratch, path string, p pass, out []report.Finding)
 			sc.applies[ri] = true
 		}
 	}
+	// A rule that must see the whole file still needs one keyword hit
+	// that its suffix check lets through.
+	sc.viableWhole = resetBools(sc.viableWhole, nRules)
+	for _, h := range p.hits {
+		for _, ri := range e.kwRules[h.kw] {
+			if r := e.rules[ri]; r.whole && sc.applies[ri] && !sc.viableWhole[ri] && r.viable(p, h) {
+				sc.viableWhole[ri] = true
+			}
+		}
+	}
+	for ri, r := range e.rules {
+		if r.whole && len(r.kw) > 0 && !sc.viableWhole[ri] {
+			sc.applies[ri] = false
+		}
+	}
 	// Windows around keyword hits for windowed rules: whole lines, as
 	// many as a match can span around the keyword (by its newlines and
 	// by its bytes, whichever is tighter).
 	lastLine := len(p.curNL) // index of the last line
-	useBytes := !p.folded
 	for _, h := range p.hits {
 		line := -1
 		end := int(h.end)
@@ -273,7 +324,7 @@ func (e *engine) runPass(sc *scratch, path string, p pass, out []report.Finding)
 			if r.whole || !sc.applies[ri] {
 				continue
 			}
-			if sre := r.suffix[h.kw]; sre != nil && !p.folded && !sre.MatchString(p.cur[end:min(len(p.cur), end+suffixProbe)]) {
+			if !r.viable(p, h) {
 				continue
 			}
 			if line < 0 {
@@ -281,21 +332,7 @@ func (e *engine) runPass(sc *scratch, path string, p pass, out []report.Finding)
 				// last byte is its line.
 				line = sort.SearchInts(p.curNL, end-1)
 			}
-			from, to := max(0, line-r.reach.before.nl), min(lastLine, line+r.reach.after.nl)
-			if useBytes {
-				if b := r.reach.before.by; b < unbounded && start-b > 0 {
-					from = max(from, lineOf(p.curNL, start-b))
-				}
-				if a := r.reach.after.by; a < unbounded && end+a < len(p.cur) {
-					to = min(to, lineOf(p.curNL, end+a))
-				}
-				switch in := r.reach.inner; {
-				case in < 0:
-					to = min(to, line)
-				case in < unbounded && start+in < len(p.cur):
-					to = min(to, lineOf(p.curNL, start+in)+1)
-				}
-			}
+			from, to := r.window(p, start, end, line, lastLine)
 			w := lineRange{from, to}
 			ws := sc.wins[ri]
 			if n := len(ws); n > 0 && w.from <= ws[n-1].to+1 {
@@ -570,12 +607,15 @@ func locate(nl []int, raw string, start, end int) location {
 // over the whole file, and almost no file has such text, so this first
 // finds the lines that do (a cheap byte scan, confirmed by gitleaks'
 // decoder on just those lines), then runs the passes on a copy of the
-// file in which every other line is blanked: line numbers and columns
-// stay put, and the rules still run only around keyword hits.
+// file that keeps only the lines a match overlapping decoded text can
+// touch — the encoded lines, the windows of keyword hits that reach
+// them, and the reach of keywords that decoding reveals — with every
+// other line blanked, so line numbers and columns stay put.
 func (e *engine) decoded(sc *scratch, path, raw string, out []report.Finding) []report.Finding {
 	nLines := len(sc.nl) + 1
 	sc.keep = resetBools(sc.keep, nLines)
-	found := false
+	sc.decKW = resetBools(sc.decKW, len(e.ac.keywords))
+	var runs []lineRange
 	dec := codec.NewDecoder()
 	lineStart := 0
 	runStart, runLine := -1, 0
@@ -583,14 +623,31 @@ func (e *engine) decoded(sc *scratch, path, raw string, out []report.Finding) []
 		if runStart < 0 {
 			return
 		}
-		_, segs := dec.Decode(raw[runStart:end], nil)
-		if len(segs) > 0 {
-			found = true
-			for l := max(0, runLine-e.ctxLines); l <= min(nLines-1, endLine+e.ctxLines); l++ {
-				sc.keep[l] = true
+		cur, segs := dec.Decode(raw[runStart:end], nil)
+		runStart = -1
+		if len(segs) == 0 {
+			return
+		}
+		runs = append(runs, lineRange{runLine, endLine})
+		// Keywords that decoding reveals, at every depth.
+		for depth := 1; ; depth++ {
+			var hits []acHit
+			if foldHazard(cur) {
+				hits = e.foldedHits(cur, sc.hits2[:0])
+			} else {
+				hits = e.ac.find(cur, sc.hits2[:0])
+			}
+			sc.hits2 = hits
+			for _, h := range hits {
+				sc.decKW[h.kw] = true
+			}
+			if depth == maxDecodeDepth {
+				break
+			}
+			if cur, segs = dec.Decode(cur, segs); len(segs) == 0 {
+				break
 			}
 		}
-		runStart = -1
 	}
 	for li := 0; li < nLines; li++ {
 		lineEnd := len(raw)
@@ -607,35 +664,29 @@ func (e *engine) decoded(sc *scratch, path, raw string, out []report.Finding) []
 		lineStart = lineEnd
 	}
 	flush(len(raw), nLines-1)
-	if !found {
+	if len(runs) == 0 {
 		return out
 	}
-	// Keep the lines of keywords whose rules need not match at the
-	// keyword, so their keyword gate opens as it would on the whole file.
-	for _, h := range sc.hits {
-		for _, ri := range e.kwRules[h.kw] {
-			if e.rules[ri].whole {
-				sc.keep[sort.SearchInts(sc.nl, int(h.end)-1)] = true
-				break
+
+	frag := raw
+	if !e.keepDecodeLines(sc, path, raw, runs) {
+		var b strings.Builder
+		b.Grow(len(raw) / 4)
+		lineStart = 0
+		for li := 0; li < nLines; li++ {
+			lineEnd := len(raw)
+			if li < len(sc.nl) {
+				lineEnd = sc.nl[li] + 1
 			}
+			if sc.keep[li] {
+				b.WriteString(raw[lineStart:lineEnd])
+			} else if li < len(sc.nl) {
+				b.WriteByte('\n')
+			}
+			lineStart = lineEnd
 		}
+		frag = b.String()
 	}
-	var b strings.Builder
-	b.Grow(len(raw) / 4)
-	lineStart = 0
-	for li := 0; li < nLines; li++ {
-		lineEnd := len(raw)
-		if li < len(sc.nl) {
-			lineEnd = sc.nl[li] + 1
-		}
-		if sc.keep[li] {
-			b.WriteString(raw[lineStart:lineEnd])
-		} else if li < len(sc.nl) {
-			b.WriteByte('\n')
-		}
-		lineStart = lineEnd
-	}
-	frag := b.String()
 	p := pass{frag: frag, fragNL: newlines(frag, nil)}
 	cur, segs := frag, []*codec.EncodedSegment(nil)
 	dec = codec.NewDecoder()
@@ -656,6 +707,110 @@ func (e *engine) decoded(sc *scratch, path, raw string, out []report.Finding) []
 		out = e.runPass(sc, path, p, out)
 	}
 	return out
+}
+
+// keepDecodeLines marks in sc.keep the lines the decoding passes need
+// around the encoded runs. It returns true when they need the whole file:
+// when a rule that must see whole files applies.
+func (e *engine) keepDecodeLines(sc *scratch, path, raw string, runs []lineRange) bool {
+	nLines := len(sc.nl) + 1
+	present := resetBools(sc.present2, len(sc.decKW))
+	sc.present2 = present
+	for k := range present {
+		present[k] = sc.decKW[k] || sc.present[k]
+	}
+	// runLines[i] counts run lines before line i, to test windows.
+	runLines := make([]int32, nLines+1)
+	inRun := make([]bool, nLines)
+	for _, rn := range runs {
+		for l := rn.from; l <= rn.to; l++ {
+			inRun[l] = true
+		}
+	}
+	for i := 0; i < nLines; i++ {
+		runLines[i+1] = runLines[i]
+		if inRun[i] {
+			runLines[i+1]++
+		}
+	}
+	p := pass{cur: raw, curNL: sc.nl, folded: sc.folded}
+	// viable: a hit in the file passes its rule's suffix check, unless
+	// the text after it is encoded (decoding may change it).
+	viable := func(r *crule, h acHit) bool {
+		end := int(h.end)
+		l0, l1 := lineOf(sc.nl, end-1), lineOf(sc.nl, min(len(raw)-1, end+suffixProbe))
+		return runLines[l1+1]-runLines[l0] > 0 || r.viable(p, h)
+	}
+	// Rules that run over whole files: an unbounded one needs the whole
+	// file; a bounded one the lines its matches can span around a run,
+	// and the lines of its keywords, which open its keyword gate.
+	before, after := 0, 0
+	for _, r := range e.rules {
+		if !r.whole || r.Regex == nil || !e.ruleApplies(r, path, present) {
+			continue
+		}
+		ok := len(r.kw) == 0
+		for _, k := range r.kw {
+			ok = ok || sc.decKW[k]
+		}
+		for _, h := range sc.hits {
+			if ok {
+				break
+			}
+			if slices.Contains(r.kw, h.kw) && viable(r, h) {
+				ok = true
+			}
+		}
+		if ok {
+			if r.reach.total.nl >= unbounded {
+				return true
+			}
+			before, after = max(before, r.reach.total.nl), max(after, r.reach.total.nl)
+			for _, h := range sc.hits {
+				if slices.Contains(r.kw, h.kw) {
+					sc.keep[sort.SearchInts(sc.nl, int(h.end)-1)] = true
+				}
+			}
+		}
+	}
+	// Keywords revealed by decoding sit inside a run: keep the reach of
+	// their rules around every run.
+	for k, on := range sc.decKW {
+		if !on {
+			continue
+		}
+		for _, ri := range e.kwRules[k] {
+			r := e.rules[ri]
+			if r.Regex != nil && e.ruleApplies(r, path, present) {
+				before, after = max(before, r.reach.before.nl), max(after, r.reach.after.nl)
+			}
+		}
+	}
+	for _, rn := range runs {
+		for l := max(0, rn.from-before); l <= min(nLines-1, rn.to+after); l++ {
+			sc.keep[l] = true
+		}
+	}
+	// Windows of keyword hits in the file that reach a run. The suffix
+	// checks are skipped: decoding may change what follows a keyword.
+	for _, h := range sc.hits {
+		end := int(h.end)
+		start := end - len(e.ac.keywords[h.kw])
+		line := sort.SearchInts(sc.nl, end-1)
+		for _, ri := range e.kwRules[h.kw] {
+			r := e.rules[ri]
+			if r.whole || !sc.applies[ri] {
+				continue
+			}
+			from, to := r.window(p, start, end, line, nLines-1)
+			if runLines[to+1]-runLines[from] > 0 {
+				for l := from; l <= to; l++ {
+					sc.keep[l] = true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func isDecoded(f report.Finding) bool {
@@ -698,6 +853,17 @@ func init() {
 // byte, a unicode escape or code point, or a base64 or hex run that could
 // decode to printable ASCII. It may say yes wrongly, never no.
 func maybeEncoded(line string) bool {
+	// U+XXXX code points ('U' and '+' are base64 characters too).
+	for off := 0; ; {
+		i := strings.Index(line[off:], "U+")
+		if i < 0 {
+			break
+		}
+		if hex4(line[off+i+2:]) {
+			return true
+		}
+		off += i + 2
+	}
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		if isB64ch[c] {
@@ -720,10 +886,6 @@ func maybeEncoded(line string) bool {
 			}
 		case '\\':
 			if i+5 < len(line) && (line[i+1] == 'u' || line[i+1] == 'U') && hex4(line[i+2:]) {
-				return true
-			}
-		case '+':
-			if i > 0 && line[i-1] == 'U' && hex4(line[i+1:]) {
 				return true
 			}
 		}
