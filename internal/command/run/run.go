@@ -26,7 +26,9 @@ type Options struct {
 	PlanFile     string
 	Override     bool
 	InsecureHTTP bool
-	Command      []string
+	// Endpoint overrides the GCP or AWS endpoint (tests, VPC endpoints).
+	Endpoint string
+	Command  []string
 	// Base is the caller's environment (os.Environ()).
 	Base []string
 }
@@ -68,6 +70,7 @@ or ~/.vault-token; Application Default Credentials; the AWS credential chain).`,
 	f.StringVar(&opts.PlanFile, "plan", "", "also inject the plan's secrets for --env")
 	f.BoolVar(&opts.Override, "override", false, "let .env and plan values replace variables already set")
 	f.BoolVar(&opts.InsecureHTTP, "insecure-http", false, "allow plain http:// to a non-loopback Vault")
+	f.StringVar(&opts.Endpoint, "endpoint", "", "GCP or AWS endpoint override")
 	f.SetInterspersed(false)
 	return cmd
 }
@@ -89,7 +92,7 @@ func Run(ctx context.Context, opts *Options) error {
 		EnvMap:      envMap,
 		Override:    opts.Override,
 		Open: func(ctx context.Context, b plan.Backend) (migrate.Backend, error) {
-			return migrate.Open(ctx, b, migrate.Options{AllowInsecureHTTP: opts.InsecureHTTP})
+			return migrate.Open(ctx, b, migrate.Options{AllowInsecureHTTP: opts.InsecureHTTP, Endpoint: opts.Endpoint})
 		},
 	}
 	if opts.PlanFile != "" {
