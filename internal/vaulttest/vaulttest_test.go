@@ -72,3 +72,39 @@ func TestStartKillRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestFileStorageSurvivesKill(t *testing.T) {
+	p := Start(t, Options{FileStorage: true})
+	ctx := context.Background()
+	c := p.Client()
+	if _, err := c.KVv2(p.KV2).Put(ctx, "a", map[string]any{"k": "v1"}); err != nil {
+		t.Fatalf("write to a fresh server: %v", err)
+	}
+	if err := c.KVv1(p.KV1).Put(ctx, "b", map[string]any{"k": "v"}); err != nil {
+		t.Fatalf("write to kv1: %v", err)
+	}
+	token := p.Token
+	p.Kill()
+	if _, err := c.KVv2(p.KV2).Get(ctx, "a"); err == nil {
+		t.Fatal("a killed server answered")
+	}
+	p.Restart()
+	if p.Token != token {
+		t.Error("the root token changed across a restart")
+	}
+	c = p.Client()
+	s, err := c.KVv2(p.KV2).Get(ctx, "a")
+	if err != nil || s.Data["k"] != "v1" || s.VersionMetadata.Version != 1 {
+		t.Fatalf("after a restart: %v, %+v; want version 1 holding v1", err, s)
+	}
+	if v1, err := c.KVv1(p.KV1).Get(ctx, "b"); err != nil || v1.Data["k"] != "v" {
+		t.Fatalf("kv1 after a restart: %v", err)
+	}
+	if _, err := c.KVv2(p.KV2).Put(ctx, "a", map[string]any{"k": "v2"}); err != nil {
+		t.Fatalf("write after restart: %v", err)
+	}
+	m, err := c.KVv2(p.KV2).GetMetadata(ctx, "a")
+	if err != nil || m.CurrentVersion != 2 {
+		t.Fatalf("metadata after a second write: %v, %+v", err, m)
+	}
+}
