@@ -31,13 +31,20 @@ const allowSignature = "gitleaks:allow"
 // engine runs gitleaks' default rules the way gitleaks does, but only
 // where they can match. gitleaks runs every rule whose keyword occurs
 // anywhere in a file over the whole file; engine finds keyword hits with
-// one Aho-Corasick pass and runs each rule only on the lines around its
-// hits, as far as the rule's regex can reach (see analyze). Rules whose
+// one Aho-Corasick pass, drops hits the rest of the rule cannot follow
+// (keywordSuffixes), and runs each rule only on the lines around the
+// remaining hits, as far as its regex can reach (analyze). Rules whose
 // matches need not contain a keyword, or can span any number of lines,
-// still run over the whole file when one of their keywords occurs. The
-// rare files that hold base64/hex/percent/unicode-encoded text are
-// handed to gitleaks itself for its decoding passes, on a copy of the
-// file that keeps only the lines around the encoded text.
+// still run over the whole file. Findings are built exactly as gitleaks'
+// detectRule builds them (secret groups, entropy, allowlists,
+// gitleaks:allow, locations). gitleaks' decoding passes (base64, hex,
+// percent and unicode escapes, five levels deep) run with gitleaks' own
+// decoder, only for files that hold encoded text, on a copy that keeps
+// only the lines a match overlapping decoded text can reach.
+//
+// TestEngineMatchesGitleaks checks that it reports every finding
+// gitleaks' Detect reports, on all of $GOROOT/src with
+// ENV2VAULT_EQUIV_FULL=1.
 type engine struct {
 	cfg      config.Config
 	rules    []*crule
