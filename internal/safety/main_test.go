@@ -210,7 +210,6 @@ func (c *canary) hits(b []byte) []string {
 	return out
 }
 
-
 // redact replaces every planted value in s by its name, so a failure
 // message can show command output without printing a value.
 func (c *canary) redact(s string) string {
