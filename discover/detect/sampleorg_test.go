@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/env2vault/env2vault/internal/sampleorg"
+	"github.com/env2vault/env2vault/secret"
 )
 
 // scanTree scans every regular file under each repo of the sample org,
@@ -105,6 +106,18 @@ func TestSampleOrg(t *testing.T) {
 		})
 	}
 
+	// Canary: no printable part of any leak holds a planted value.
+	for file, leaks := range got {
+		for _, l := range leaks {
+			text := fmt.Sprintf("%v %+v %#v %s %s %s %s", l, l, l, l.Reason, l.Key, l.Hint, l.Rule)
+			for _, v := range m.Planted() {
+				if strings.Contains(text, v) {
+					t.Fatalf("%s: a planted value appears in a printable field", file)
+				}
+			}
+		}
+	}
+
 	// Nothing else is reported as a hardcoded secret: placeholders in
 	// .env.example files, code that reads variables and config values
 	// stay quiet. (.env files are ClassifyEntry's business, but Scan on
@@ -138,4 +151,48 @@ func describe(leaks []Leak) string {
 			l.Line, l.Column, l.Rule, l.Service, l.Key, l.Context, l.Hint, l.Reason, l.Value)
 	}
 	return b.String()
+}
+
+// TestSampleOrgEnvFiles classifies every entry of the sample org's .env
+// files.
+func TestSampleOrgEnvFiles(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := sampleorg.Build(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	d := detector(t)
+	want := map[string]map[string]string{
+		"billing-api/.env":                 {"STRIPE_SECRET_KEY": ClassSecret, "DATABASE_URL": ClassSecret, "PORT": ClassConfig, "LOG_LEVEL": ClassConfig},
+		"billing-api/.env.production":      {"STRIPE_SECRET_KEY": ClassSecret, "DATABASE_URL": ClassSecret, "PORT": ClassConfig, "LOG_LEVEL": ClassConfig},
+		"billing-api/.env.example":         {"STRIPE_SECRET_KEY": ClassPlaceholder, "DATABASE_URL": ClassPlaceholder, "PORT": ClassConfig, "LOG_LEVEL": ClassConfig},
+		"teams/ml/ml-service/.env":         {"ANTHROPIC_API_KEY": ClassSecret, "OPENAI_API_KEY": ClassSecret, "DEBUG": ClassConfig},
+		"teams/ml/ml-service/.env.local":   {"OPENAI_API_KEY": ClassPlaceholder, "DEBUG": ClassConfig},
+		"teams/ml/ml-service/.env.example": {"ANTHROPIC_API_KEY": ClassPlaceholder, "OPENAI_API_KEY": ClassPlaceholder, "DEBUG": ClassConfig},
+		"web/.env":                         {"STRIPE_SECRET_KEY": ClassSecret, "SENDGRID_API_KEY": ClassSecret, "SESSION_SECRET": ClassSecret, "VITE_MAPS_KEY": ClassSecret, "PORT": ClassConfig},
+		"web/.env.production":              {"SENDGRID_API_KEY": ClassSecret, "SESSION_SECRET": ClassSecret, "PORT": ClassConfig},
+		"web/.env.example":                 {"STRIPE_SECRET_KEY": ClassPlaceholder, "SENDGRID_API_KEY": ClassPlaceholder, "SESSION_SECRET": ClassPlaceholder, "VITE_MAPS_KEY": ClassPlaceholder, "PORT": ClassConfig},
+	}
+	wantService := map[string]string{"STRIPE_SECRET_KEY": "stripe", "DATABASE_URL": "postgres", "ANTHROPIC_API_KEY": "anthropic",
+		"OPENAI_API_KEY": "openai", "SENDGRID_API_KEY": "sendgrid", "VITE_MAPS_KEY": "google"}
+	for file, entries := range want {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimPrefix(strings.TrimSpace(line), "export ")
+			k, v, ok := strings.Cut(line, "=")
+			if !ok || strings.HasPrefix(line, "#") {
+				continue
+			}
+			v = strings.Trim(v, `"'`)
+			vd := d.ClassifyEntry(k, secret.New(v))
+			if vd.Class != entries[k] {
+				t.Errorf("%s %s: %s (%s), want %s", file, k, vd.Class, vd.Reason, entries[k])
+			}
+			if vd.Class == ClassSecret && wantService[k] != "" && vd.Service != wantService[k] {
+				t.Errorf("%s %s: service %q, want %q", file, k, vd.Service, wantService[k])
+			}
+		}
+	}
 }
