@@ -66,8 +66,11 @@ func (d *Detector) ClassifyEntry(key string, v secret.Value) Verdict {
 		svc := ServiceForRule(rule)
 		return Verdict{Class: ClassSecret, Reason: "provider rule " + rule, Rule: rule, Service: svc, Hint: Hint(svc, v)}
 	}
-	name := keyNameSecret(key, false)
-	if name && !looksConfigValue(trimmed) {
+	// A bare or unqualified KEY (SORT_KEY, CACHE_KEY) says less than
+	// PASSWORD or API_KEY: its value must not be a plain word.
+	strong := keyNameSecret(key, true)
+	weak := !strong && keyNameSecret(key, false)
+	if (strong || weak && !wordLike(trimmed)) && !looksConfigValue(trimmed) {
 		return Verdict{Class: ClassSecret, Reason: "key name", Rule: RuleKeyName,
 			Service: keyService(key), Hint: Hint("", v)}
 	}
@@ -337,6 +340,18 @@ func keyNameSecret(name string, strict bool) bool {
 		}
 	}
 	return false
+}
+
+// wordLike reports values made of letters and separators only
+// ("name", "user-profile", "a.b").
+func wordLike(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.' || c == ':' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // looksConfigValue reports values that are configuration whatever their

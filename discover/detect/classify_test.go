@@ -86,6 +86,10 @@ func TestClassifyEntry(t *testing.T) {
 		{"PASSWORD_MIN_LENGTH", "12", ClassConfig, "", "", "number", ""},
 		{"COMMIT_SHA", tail(30, 40, hexch), ClassConfig, "", "", "", ""},
 		{"REQUEST_ID", "123e4567-e89b-12d3-a456-426614174000", ClassConfig, "", "", "", ""},
+		{"SORT_KEY", "name", ClassConfig, "", "", "low entropy", ""},
+		{"CACHE_KEY", "user-profile", ClassConfig, "", "", "", ""},
+		{"KEY", "abc123def456", ClassSecret, RuleKeyName, "", "key name", ""},
+		{"ENCRYPTION_KEY", "correcthorse", ClassSecret, RuleKeyName, "", "key name", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"/"+tt.class, func(t *testing.T) {
