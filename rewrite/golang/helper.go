@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -48,10 +47,7 @@ func (l *Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(stri
 	if l.helperPath == "" {
 		return nil, errors.New("go: the rewriter has no module (call ForRepo first)")
 	}
-	kind := b.Kind
-	if kind == "" {
-		kind = plan.BackendVault
-	}
+	kind := rewrite.BackendKind(b)
 	existing, err := read(HelperDir + "/secrets.go")
 	switch {
 	case err == nil:
@@ -83,10 +79,7 @@ func (l *Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(stri
 // module added, computed by `go get -modfile` against a copy so the repo
 // itself is not touched.
 func (l *Lang) requireClient(b plan.Backend, read func(string) ([]byte, error)) (mod, sum []byte, err error) {
-	kind := b.Kind
-	if kind == "" {
-		kind = plan.BackendVault
-	}
+	kind := rewrite.BackendKind(b)
 	mods, ok := clientModules[kind]
 	if !ok {
 		return nil, nil, fmt.Errorf("go: unknown backend %q", b.Kind)
@@ -155,62 +148,12 @@ func markDirect(gomod []byte, mods []string) []byte {
 
 // HelperSource returns the generated package's source for backend b.
 func HelperSource(b plan.Backend, bindings []rewrite.Binding) ([]byte, error) {
-	kind := b.Kind
-	if kind == "" {
-		kind = plan.BackendVault
+	rows, err := rewrite.BindingTable(b, bindings)
+	if err != nil {
+		return nil, fmt.Errorf("go: %w", err)
 	}
-	type row struct {
-		EnvVar string
-		Envs   []string
-		Lines  map[string]string
-	}
-	byVar := map[string]*row{}
-	for _, bd := range bindings {
-		if bd.EnvVar == "" || bd.Environment == "" {
-			return nil, fmt.Errorf("go: binding for %q has no environment variable or environment", bd.SecretName)
-		}
-		r := byVar[bd.EnvVar]
-		if r == nil {
-			r = &row{EnvVar: bd.EnvVar, Lines: map[string]string{}}
-			byVar[bd.EnvVar] = r
-		}
-		var lit string
-		switch kind {
-		case plan.BackendVault:
-			field := bd.Target.Field
-			if field == "" {
-				field = "value"
-			}
-			lit = fmt.Sprintf("{mount: %s, path: %s, field: %s}", strconv.Quote(bd.Target.Mount), strconv.Quote(bd.Target.Path), strconv.Quote(field))
-		case plan.BackendGCP:
-			lit = fmt.Sprintf("{project: %s, secret: %s}", strconv.Quote(bd.Target.Project), strconv.Quote(bd.Target.SecretID))
-		case plan.BackendAWS:
-			region := bd.Target.Region
-			if region == "" {
-				region = b.Region
-			}
-			lit = fmt.Sprintf("{region: %s, name: %s}", strconv.Quote(region), strconv.Quote(bd.Target.Name))
-		default:
-			return nil, fmt.Errorf("go: unknown backend %q", b.Kind)
-		}
-		if prev, dup := r.Lines[bd.Environment]; dup && prev != lit {
-			return nil, fmt.Errorf("go: %s is bound twice in environment %q, to different secrets", bd.EnvVar, bd.Environment)
-		}
-		if _, dup := r.Lines[bd.Environment]; !dup {
-			r.Envs = append(r.Envs, bd.Environment)
-		}
-		r.Lines[bd.Environment] = lit
-	}
-	var rows []*row
-	for _, r := range byVar {
-		sort.Strings(r.Envs)
-		rows = append(rows, r)
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].EnvVar < rows[j].EnvVar })
 	var buf bytes.Buffer
-	err := helperTmpl.Execute(&buf, map[string]any{
-		"Kind": kind, "Rows": rows, "KV1": b.KVVersion == 1, "Quote": strconv.Quote,
-	})
+	err = helperTmpl.Execute(&buf, map[string]any{"Kind": rewrite.BackendKind(b), "Rows": rows, "KV1": b.KVVersion == 1})
 	if err != nil {
 		return nil, fmt.Errorf("go: generating the helper: %w", err)
 	}
@@ -221,7 +164,26 @@ func HelperSource(b plan.Backend, bindings []rewrite.Binding) ([]byte, error) {
 	return out, nil
 }
 
-var helperTmpl = template.Must(template.New("helper").Funcs(template.FuncMap{"quote": strconv.Quote}).Parse(generatedHeader + `
+// targetFields names the generated target struct's fields, per backend
+// kind, in the order of rewrite.BindingRow's target tuples.
+var targetFields = map[string][]string{
+	plan.BackendVault: {"mount", "path", "field"},
+	plan.BackendGCP:   {"project", "secret"},
+	plan.BackendAWS:   {"region", "name"},
+}
+
+// targetLit writes a binding's target tuple as a Go composite literal of
+// the generated target struct.
+func targetLit(kind string, parts []string) string {
+	names := targetFields[kind]
+	q := make([]string, len(parts))
+	for i, p := range parts {
+		q[i] = names[i] + ": " + strconv.Quote(p)
+	}
+	return "{" + strings.Join(q, ", ") + "}"
+}
+
+var helperTmpl = template.Must(template.New("helper").Funcs(template.FuncMap{"quote": strconv.Quote, "target": targetLit}).Parse(generatedHeader + `
 
 // Package secrets reads this module's secrets at run time from
 {{if eq .Kind "vault"}}// HashiCorp Vault (KV v{{if .KV1}}1{{else}}2{{end}}).
@@ -292,7 +254,7 @@ var bindings = map[string]map[string]target{
 	{{quote .EnvVar}}: {
 	{{- $r := .}}
 	{{- range .Envs}}
-		{{quote .}}: {{index $r.Lines .}},
+		{{quote .}}: {{target $.Kind (index $r.Targets .)}},
 	{{- end}}
 	},
 {{- end}}

@@ -53,7 +53,7 @@ func (l *Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(stri
 				rewrite.File{Path: path.Join(d, TypesCJS), Content: []byte(typesCJS)},
 				rewrite.File{Path: path.Join(d, TypesESM), Content: []byte(typesESM)})
 		}
-		dep, ok := clientPackages[kindOf(b)]
+		dep, ok := clientPackages[rewrite.BackendKind(b)]
 		if !ok {
 			continue
 		}
@@ -76,68 +76,15 @@ func (l *Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(stri
 	return files, nil
 }
 
-func kindOf(b plan.Backend) string {
-	if b.Kind == "" {
-		return plan.BackendVault
-	}
-	return b.Kind
-}
-
 // LoaderSource returns the CommonJS loader for backend b with bindings
 // embedded (targets only, never values).
 func LoaderSource(b plan.Backend, bindings []rewrite.Binding) ([]byte, error) {
-	kind := kindOf(b)
-	type row struct {
-		EnvVar string
-		Envs   []string
-		Lines  map[string]string
+	rows, err := rewrite.BindingTable(b, bindings)
+	if err != nil {
+		return nil, fmt.Errorf("javascript: %w", err)
 	}
-	byVar := map[string]*row{}
-	for _, bd := range bindings {
-		if bd.EnvVar == "" || bd.Environment == "" {
-			return nil, fmt.Errorf("javascript: binding for %q has no environment variable or environment", bd.SecretName)
-		}
-		var target string
-		switch kind {
-		case plan.BackendVault:
-			field := bd.Target.Field
-			if field == "" {
-				field = "value"
-			}
-			target = jsArray(bd.Target.Mount, bd.Target.Path, field)
-		case plan.BackendGCP:
-			target = jsArray(bd.Target.Project, bd.Target.SecretID)
-		case plan.BackendAWS:
-			region := bd.Target.Region
-			if region == "" {
-				region = b.Region
-			}
-			target = jsArray(region, bd.Target.Name)
-		default:
-			return nil, fmt.Errorf("javascript: unknown backend %q", b.Kind)
-		}
-		r := byVar[bd.EnvVar]
-		if r == nil {
-			r = &row{EnvVar: bd.EnvVar, Lines: map[string]string{}}
-			byVar[bd.EnvVar] = r
-		}
-		if prev, dup := r.Lines[bd.Environment]; dup {
-			if prev != target {
-				return nil, fmt.Errorf("javascript: %s is bound twice in environment %q, to different secrets", bd.EnvVar, bd.Environment)
-			}
-			continue
-		}
-		r.Envs = append(r.Envs, bd.Environment)
-		r.Lines[bd.Environment] = target
-	}
-	var rows []*row
-	for _, r := range byVar {
-		sort.Strings(r.Envs)
-		rows = append(rows, r)
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].EnvVar < rows[j].EnvVar })
 	var buf bytes.Buffer
-	err := loaderTmpl.Execute(&buf, map[string]any{"Kind": kind, "KV1": b.KVVersion == 1, "Rows": rows})
+	err = loaderTmpl.Execute(&buf, map[string]any{"Kind": rewrite.BackendKind(b), "KV1": b.KVVersion == 1, "Rows": rows})
 	if err != nil {
 		return nil, fmt.Errorf("javascript: generating the loader: %w", err)
 	}
@@ -150,7 +97,8 @@ func jsString(s string) string {
 	return string(b)
 }
 
-func jsArray(parts ...string) string {
+// jsArray writes a binding's target tuple as a JavaScript array.
+func jsArray(parts []string) string {
 	q := make([]string, len(parts))
 	for i, p := range parts {
 		q[i] = jsString(p)
@@ -158,7 +106,7 @@ func jsArray(parts ...string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-var loaderTmpl = template.Must(template.New("loader").Funcs(template.FuncMap{"quote": jsString}).Parse(`// Secrets for this service, read from
+var loaderTmpl = template.Must(template.New("loader").Funcs(template.FuncMap{"quote": jsString, "array": jsArray}).Parse(`// Secrets for this service, read from
 {{- if eq .Kind "vault"}} HashiCorp Vault (KV v{{if .KV1}}1{{else}}2{{end}}).
 {{- else if eq .Kind "gcp"}} Google Secret Manager.
 {{- else}} AWS Secrets Manager.{{end}}
@@ -201,7 +149,7 @@ const BINDINGS = {
   {{quote .EnvVar}}: {
 {{- $r := .}}
 {{- range .Envs}}
-    {{quote .}}: {{index $r.Lines .}},
+    {{quote .}}: {{array (index $r.Targets .)}},
 {{- end}}
   },
 {{- end}}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -32,7 +31,7 @@ func (*Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(string
 		return nil, err
 	}
 	files := []rewrite.File{{Path: HelperFile, Content: src}}
-	pkg, ok := clientPackages[backendKind(b)]
+	pkg, ok := clientPackages[rewrite.BackendKind(b)]
 	if !ok {
 		return files, nil
 	}
@@ -46,68 +45,15 @@ func (*Lang) Helper(b plan.Backend, bindings []rewrite.Binding, read func(string
 	return files, nil
 }
 
-func backendKind(b plan.Backend) string {
-	if b.Kind == "" {
-		return plan.BackendVault
-	}
-	return b.Kind
-}
-
 // HelperSource returns the helper module for backend b with bindings
 // embedded (targets only, never values).
 func HelperSource(b plan.Backend, bindings []rewrite.Binding) ([]byte, error) {
-	kind := backendKind(b)
-	type row struct {
-		EnvVar string
-		Envs   []string
-		Lines  map[string]string
+	rows, err := rewrite.BindingTable(b, bindings)
+	if err != nil {
+		return nil, fmt.Errorf("python: %w", err)
 	}
-	byVar := map[string]*row{}
-	for _, bd := range bindings {
-		if bd.EnvVar == "" || bd.Environment == "" {
-			return nil, fmt.Errorf("python: binding for %q has no environment variable or environment", bd.SecretName)
-		}
-		var tuple string
-		switch kind {
-		case plan.BackendVault:
-			field := bd.Target.Field
-			if field == "" {
-				field = "value"
-			}
-			tuple = pyTuple(bd.Target.Mount, bd.Target.Path, field)
-		case plan.BackendGCP:
-			tuple = pyTuple(bd.Target.Project, bd.Target.SecretID)
-		case plan.BackendAWS:
-			region := bd.Target.Region
-			if region == "" {
-				region = b.Region
-			}
-			tuple = pyTuple(region, bd.Target.Name)
-		default:
-			return nil, fmt.Errorf("python: unknown backend %q", b.Kind)
-		}
-		r := byVar[bd.EnvVar]
-		if r == nil {
-			r = &row{EnvVar: bd.EnvVar, Lines: map[string]string{}}
-			byVar[bd.EnvVar] = r
-		}
-		if prev, dup := r.Lines[bd.Environment]; dup {
-			if prev != tuple {
-				return nil, fmt.Errorf("python: %s is bound twice in environment %q, to different secrets", bd.EnvVar, bd.Environment)
-			}
-			continue
-		}
-		r.Envs = append(r.Envs, bd.Environment)
-		r.Lines[bd.Environment] = tuple
-	}
-	var rows []*row
-	for _, r := range byVar {
-		sort.Strings(r.Envs)
-		rows = append(rows, r)
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].EnvVar < rows[j].EnvVar })
 	var buf bytes.Buffer
-	err := helperTmpl.Execute(&buf, map[string]any{"Kind": kind, "KV1": b.KVVersion == 1, "Rows": rows})
+	err = helperTmpl.Execute(&buf, map[string]any{"Kind": rewrite.BackendKind(b), "KV1": b.KVVersion == 1, "Rows": rows})
 	if err != nil {
 		return nil, fmt.Errorf("python: generating the helper: %w", err)
 	}
@@ -118,7 +64,8 @@ func HelperSource(b plan.Backend, bindings []rewrite.Binding) ([]byte, error) {
 // for the printable text that names and paths hold).
 func pyQuote(s string) string { return strconv.Quote(s) }
 
-func pyTuple(parts ...string) string {
+// pyTuple writes a binding's target tuple as a Python tuple.
+func pyTuple(parts []string) string {
 	q := make([]string, len(parts))
 	for i, p := range parts {
 		q[i] = pyQuote(p)
@@ -126,7 +73,7 @@ func pyTuple(parts ...string) string {
 	return "(" + strings.Join(q, ", ") + ")"
 }
 
-var helperTmpl = template.Must(template.New("helper").Funcs(template.FuncMap{"quote": pyQuote}).Parse(`"""Secrets for this service, read at run time from
+var helperTmpl = template.Must(template.New("helper").Funcs(template.FuncMap{"quote": pyQuote, "tuple": pyTuple}).Parse(`"""Secrets for this service, read at run time from
 {{- if eq .Kind "vault"}} HashiCorp Vault (KV v{{if .KV1}}1{{else}}2{{end}}).
 {{- else if eq .Kind "gcp"}} Google Secret Manager.
 {{- else}} AWS Secrets Manager.{{end}}
@@ -177,7 +124,7 @@ BINDINGS = {
     {{quote .EnvVar}}: {
 {{- $r := .}}
 {{- range .Envs}}
-        {{quote .}}: {{index $r.Lines .}},
+        {{quote .}}: {{tuple (index $r.Targets .)}},
 {{- end}}
     },
 {{- end}}
