@@ -77,6 +77,13 @@ func trickyFiles() map[string]string {
 		"hashes.txt":   strings.Repeat("sha "+tail(14, 64, hexch)+"\n", 5),
 		"jwt.txt":      "tok=" + base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"1234567890","name":"x"}`)) + "." + tail(15, 43, b64ch) + "\n",
 	}
+	// Azure client secrets: the rule anchors on ^ or a delimiter, so
+	// windows that start mid-text must not invent or hide matches.
+	az := func(seed int) string { return tail(seed, 3, alnum) + "8Q~" + tail(seed+1, 34, alnum) }
+	files["azure.txt"] = az(17) + "\n.x" + az(19) + "\n" + az(21) + "\nid=" + az(23) + " q~\n" + "a" + az(25) + "\n"
+	// Decoded text next to keywords on other lines.
+	files["b64ctx.yaml"] = "password:\n  " + base64.StdEncoding.EncodeToString([]byte(tail(27, 24, alnum))) + "\n" +
+		"creds: \"" + base64.StdEncoding.EncodeToString([]byte("token = "+fake("gh", "p_", tail(28, 36, alnum)))) + "\"\n"
 	// A long file with keyword-dense lines around one secret.
 	var long strings.Builder
 	for i := 0; i < 3000; i++ {
