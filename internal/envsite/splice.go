@@ -3,6 +3,8 @@ package envsite
 import (
 	"fmt"
 	"sort"
+
+	ts "github.com/tree-sitter/go-tree-sitter"
 )
 
 // Patch replaces src[Start:End] with Text (an insertion when Start ==
@@ -28,4 +30,32 @@ func Splice(src []byte, patches []Patch) ([]byte, error) {
 		at = p.End
 	}
 	return append(out, src[at:]...), nil
+}
+
+// LineStart returns the offset of the first byte of the line holding
+// src[at].
+func LineStart(src []byte, at uint) uint {
+	for at > 0 && src[at-1] != '\n' {
+		at--
+	}
+	return at
+}
+
+// LineEnd returns the offset of the newline ending the line holding
+// src[at], or len(src) on the last line.
+func LineEnd(src []byte, at uint) uint {
+	for at < uint(len(src)) && src[at] != '\n' {
+		at++
+	}
+	return at
+}
+
+// ContainsAny reports whether n spans any of nodes (or is one of them).
+func ContainsAny(n *ts.Node, nodes []*ts.Node) bool {
+	for _, e := range nodes {
+		if n.StartByte() <= e.StartByte() && e.EndByte() <= n.EndByte() {
+			return true
+		}
+	}
+	return false
 }

@@ -520,7 +520,7 @@ func (fr *fileRewrite) importPatch(st style, rel string) envsite.Patch {
 		k := t.Kind(n)
 		directive := directives && k == "expression_statement" && n.NamedChildCount() == 1 && t.Kind(n.NamedChild(0)) == "string"
 		directives = directive
-		if !(directive || k == "import_statement" || isRequireDecl(t, n)) || containsAny(n, fr.edited) {
+		if !(directive || k == "import_statement" || isRequireDecl(t, n)) || envsite.ContainsAny(n, fr.edited) {
 			break
 		}
 		last = n
@@ -530,11 +530,11 @@ func (fr *fileRewrite) importPatch(st style, rel string) envsite.Patch {
 		if len(stmts) == 0 {
 			return envsite.Patch{Start: uint(len(src)), End: uint(len(src)), Text: "\n" + line + "\n"}
 		}
-		at := lineStart(src, stmts[0].StartByte())
+		at := envsite.LineStart(src, stmts[0].StartByte())
 		return envsite.Patch{Start: at, End: at, Text: line + "\n"}
 	}
 	end := last.EndByte()
-	nl := lineEnd(src, end)
+	nl := envsite.LineEnd(src, end)
 	if next := last.NextNamedSibling(); next != nil && next.StartByte() < nl || nl == uint(len(src)) {
 		return envsite.Patch{Start: end, End: end, Text: "\n" + line}
 	}
@@ -561,29 +561,6 @@ func isRequireDecl(t *envsite.Tree, n *ts.Node) bool {
 		any = true
 	}
 	return any
-}
-
-func containsAny(n *ts.Node, edited []*ts.Node) bool {
-	for _, e := range edited {
-		if n.StartByte() <= e.StartByte() && e.EndByte() <= n.EndByte() {
-			return true
-		}
-	}
-	return false
-}
-
-func lineStart(src []byte, at uint) uint {
-	for at > 0 && src[at-1] != '\n' {
-		at--
-	}
-	return at
-}
-
-func lineEnd(src []byte, at uint) uint {
-	for at < uint(len(src)) && src[at] != '\n' {
-		at++
-	}
-	return at
 }
 
 // importPath is the relative specifier prefix from file p to the loader

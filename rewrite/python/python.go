@@ -189,7 +189,7 @@ func importPatch(t *envsite.Tree, edited []*ts.Node) (envsite.Patch, bool) {
 		k := t.Kind(st)
 		docstring := i == 0 && k == "expression_statement" && st.NamedChildCount() == 1 && t.Kind(st.NamedChild(0)) == "string"
 		prefix := docstring || k == "import_statement" || k == "import_from_statement" || k == "future_import_statement"
-		if !prefix || containsAny(st, edited) {
+		if !prefix || envsite.ContainsAny(st, edited) {
 			break
 		}
 		last = st
@@ -199,11 +199,11 @@ func importPatch(t *envsite.Tree, edited []*ts.Node) (envsite.Patch, bool) {
 		if first == nil {
 			return envsite.Patch{Start: uint(len(t.Src)), End: uint(len(t.Src)), Text: "\n" + line}, true
 		}
-		at := lineStart(t.Src, first.StartByte())
+		at := envsite.LineStart(t.Src, first.StartByte())
 		return envsite.Patch{Start: at, End: at, Text: line}, true
 	}
 	end := last.EndByte()
-	if nl := lineEnd(t.Src, end); sameLineHasCode(t, last, nl) {
+	if nl := envsite.LineEnd(t.Src, end); sameLineHasCode(t, last, nl) {
 		return envsite.Patch{Start: end, End: end, Text: "\n" + strings.TrimSuffix(line, "\n")}, true
 	} else if nl < uint(len(t.Src)) {
 		return envsite.Patch{Start: nl + 1, End: nl + 1, Text: line}, true
@@ -219,29 +219,4 @@ func sameLineHasCode(t *envsite.Tree, last *ts.Node, nl uint) bool {
 		next = next.NextNamedSibling()
 	}
 	return next != nil && next.StartByte() < nl
-}
-
-func containsAny(n *ts.Node, edited []*ts.Node) bool {
-	for _, e := range edited {
-		if n.StartByte() <= e.StartByte() && e.EndByte() <= n.EndByte() {
-			return true
-		}
-	}
-	return false
-}
-
-func lineStart(src []byte, at uint) uint {
-	for at > 0 && src[at-1] != '\n' {
-		at--
-	}
-	return at
-}
-
-// lineEnd returns the offset of the newline ending the line at, or
-// len(src).
-func lineEnd(src []byte, at uint) uint {
-	for at < uint(len(src)) && src[at] != '\n' {
-		at++
-	}
-	return at
 }
