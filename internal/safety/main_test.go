@@ -11,9 +11,11 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/env2vault/env2vault/internal/cli"
@@ -61,7 +63,9 @@ func TestMain(m *testing.M) {
 				os.Exit(98)
 			}
 		}
-		code := root.Execute(context.Background(), cli.System(), args)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := root.Execute(ctx, cli.System(), args)
+		stop()
 		if os.Getenv(killAfterEnv) == "0" {
 			fmt.Fprintf(os.Stderr, "safety-events %d\n", eventsSeen())
 		}
