@@ -197,25 +197,40 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // updateStep hands msg to the current screen.
 func (m *Model) updateStep(msg tea.Msg) tea.Cmd {
+	if s := m.current(); s != nil {
+		return s.update(m, msg)
+	}
+	return nil
+}
+
+// screen is what every step's screen does: handle a message, draw its
+// body.
+type screen interface {
+	update(m *Model, msg tea.Msg) tea.Cmd
+	view(m *Model) string
+}
+
+// current returns the current step's screen (nil for an unknown step).
+func (m *Model) current() screen {
 	switch m.step {
 	case stepRoots:
-		return m.roots.update(m, msg)
+		return &m.roots
 	case stepScan:
-		return m.scan.update(m, msg)
+		return &m.scan
 	case stepFindings:
-		return m.findings.update(m, msg)
+		return &m.findings
 	case stepBackend:
-		return m.backend.update(m, msg)
+		return &m.backend
 	case stepPlan:
-		return m.plan.update(m, msg)
+		return &m.plan
 	case stepDryRun:
-		return m.dry.update(m, msg)
+		return &m.dry
 	case stepPush:
-		return m.push.update(m, msg)
+		return &m.push
 	case stepRewrite:
-		return m.rewrite.update(m, msg)
+		return &m.rewrite
 	case stepExport:
-		return m.export.update(m, msg)
+		return &m.export
 	}
 	return nil
 }
@@ -274,25 +289,8 @@ func (m *Model) render() string {
 	b.WriteString(m.st.Rule.Render(strings.Repeat("─", max(m.width, 10))) + "\n")
 
 	var body string
-	switch m.step {
-	case stepRoots:
-		body = m.roots.view(m)
-	case stepScan:
-		body = m.scan.view(m)
-	case stepFindings:
-		body = m.findings.view(m)
-	case stepBackend:
-		body = m.backend.view(m)
-	case stepPlan:
-		body = m.plan.view(m)
-	case stepDryRun:
-		body = m.dry.view(m)
-	case stepPush:
-		body = m.push.view(m)
-	case stepRewrite:
-		body = m.rewrite.view(m)
-	case stepExport:
-		body = m.export.view(m)
+	if s := m.current(); s != nil {
+		body = s.view(m)
 	}
 	body = clipLines(ansi.Wrap(body, m.width, ""), m.bodyHeight())
 	b.WriteString(body)
