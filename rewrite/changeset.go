@@ -86,6 +86,9 @@ type FileChange struct {
 	Why []string
 	// Applied reports that Apply wrote the file.
 	Applied bool
+	// helper marks a generated helper or dependency file (go.mod): Apply
+	// writes those before the code that uses them.
+	helper bool
 }
 
 // Name returns "repo/path", the name Diff prints and Apply's filter sees.
@@ -193,8 +196,25 @@ func (c *Changeset) DiffFile(w io.Writer, f *FileChange) error {
 // is kept). It refuses a file that changed on disk since Prepare read it,
 // and stops at the first error; files already written stay written (each
 // is complete on its own) and are marked Applied.
+//
+// Generated helpers (and go.mod/go.sum) are written first, so a run
+// stopped part-way never leaves code calling a helper that does not bind
+// its keys; a rerun merges with the helper and finishes the rest. Temp
+// files an interrupted earlier write of the same file left behind are
+// removed.
 func (c *Changeset) Apply(ctx context.Context, only func(name string) bool) error {
+	order := make([]*FileChange, 0, len(c.Files))
 	for _, f := range c.Files {
+		if f.helper {
+			order = append(order, f)
+		}
+	}
+	for _, f := range c.Files {
+		if !f.helper {
+			order = append(order, f)
+		}
+	}
+	for _, f := range order {
 		if only != nil && !only(f.Name()) {
 			continue
 		}
@@ -218,12 +238,41 @@ func (c *Changeset) Apply(ctx context.Context, only func(name string) bool) erro
 				target = real
 			}
 		}
+		removeStaleTemps(target)
 		if err := WriteFileAtomic(target, f.New, f.Mode); err != nil {
 			return fmt.Errorf("writing %s: %w", f.Name(), err)
 		}
 		f.Applied = true
 	}
 	return nil
+}
+
+// tempPrefix returns the name prefix of WriteFileAtomic's temporary files
+// for name.
+func tempPrefix(name string) string { return "." + filepath.Base(name) + ".env2vault-" }
+
+// removeStaleTemps removes the temporary files an interrupted earlier
+// WriteFileAtomic of name left in its folder (best effort).
+func removeStaleTemps(name string) {
+	ents, err := os.ReadDir(filepath.Dir(name))
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(name)
+	for _, e := range ents {
+		if rest, ok := strings.CutPrefix(e.Name(), prefix); ok && e.Type().IsRegular() && isDigits(rest) {
+			_ = os.Remove(filepath.Join(filepath.Dir(name), e.Name()))
+		}
+	}
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // WriteFileAtomic writes data to name through a temporary file in the
@@ -238,7 +287,7 @@ func WriteFileAtomic(name string, data []byte, mode fs.FileMode) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".env2vault-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(name)+"*")
 	if err != nil {
 		return err
 	}

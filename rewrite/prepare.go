@@ -83,6 +83,11 @@ type sourceValue struct {
 	src      plan.Source
 	v        secret.Value
 	frontend bool
+	// rewritten marks an .env entry that already holds the secret's
+	// reference (an earlier run, or one stopped part-way): it has no
+	// value and needs no change, but still names the key that code reads
+	// and the helper binds.
+	rewritten bool
 }
 
 type repoWork struct {
@@ -131,6 +136,7 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 		s := &p.Secrets[i]
 		front := IsFrontend(*s)
 		var first secret.Value
+		rewritten := false
 		for _, src := range s.Sources {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -153,7 +159,16 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 				cs.Notes = append(cs.Notes, note)
 				continue
 			case plan.IsReference(v.Reveal()):
-				continue // already rewritten
+				// Already rewritten. An .env entry holding this secret's
+				// reference still tells which key code reads, so a run
+				// resumed after a partial apply (or a pick of some files)
+				// rewires the code that reads it.
+				if src.Kind == plan.SourceEnvFile && v.Reveal() == plan.Reference(p.Backend, s.Target) {
+					rewritten = true
+					r := repo(src.Root, src.Repo)
+					r.sources = append(r.sources, sourceValue{s: s, src: src, frontend: front, rewritten: true})
+				}
+				continue
 			case opts.Fingerprinter != nil && s.Fingerprint != "" && !opts.Fingerprinter.Matches(v, s.Fingerprint):
 				values = append(values, v)
 				mismatched++
@@ -169,7 +184,7 @@ func Prepare(ctx context.Context, p *plan.Plan, opts Options) (*Changeset, error
 			r := repo(src.Root, src.Repo)
 			r.sources = append(r.sources, sourceValue{s: s, src: src, v: v, frontend: front})
 		}
-		if !front && !first.IsZero() {
+		if !front && (!first.IsZero() || rewritten) {
 			cs.secrets = append(cs.secrets, rewired{name: s.Name, target: s.Target, fingerprint: s.Fingerprint, value: first})
 		}
 	}
@@ -340,6 +355,9 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 		if sv.frontend {
 			note(NoteFrontend, src.Path, src.Line, "%s is a frontend key shipped to browsers: not rewritten. Serve it through a backend proxy (see the plan's checklist), restrict it at the provider, and rotate it", s.Name)
 			continue
+		}
+		if sv.rewritten {
+			continue // the entry holds its reference already
 		}
 		name := s.EnvVar
 		if src.Key != "" && src.Kind == plan.SourceEnvFile {
@@ -558,6 +576,7 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 		}
 		used[rl.Name()] = rl
 	}
+	helpers := map[string]bool{}
 	for _, name := range sortedKeys(used) {
 		hf, err := used[name].Helper(p.Backend, bindings, ws.read)
 		if err != nil {
@@ -567,6 +586,7 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 			if err := ws.set(f.Path, f.Content, "generated "+name+" helper / dependencies"); err != nil {
 				return err
 			}
+			helpers[f.Path] = true
 		}
 	}
 	if hasSources {
@@ -627,7 +647,7 @@ func prepareRepo(ctx context.Context, cs *Changeset, p *plan.Plan, r *repoWork, 
 		}
 		cs.Files = append(cs.Files, &FileChange{
 			Repo: repoName, Dir: r.dir, Path: f, Old: wf.old, New: wf.cur,
-			Create: !wf.exists, Mode: wf.mode, Why: wf.why,
+			Create: !wf.exists, Mode: wf.mode, Why: wf.why, helper: helpers[f],
 		})
 		cs.repos[r.dir] = true
 	}

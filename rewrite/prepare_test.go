@@ -360,3 +360,59 @@ func TestNotesAreRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeAfterPartialApply: after only the .env file was written (a
+// pick, or a run killed part-way), a new Prepare still rewires the code
+// reading the key the .env now holds a reference for; Apply writes the
+// generated helper first and removes temp files an interrupted write
+// left.
+func TestResumeAfterPartialApply(t *testing.T) {
+	root, p := fixture(t)
+	cs := prepare(t, p, rewrite.Options{Fingerprinter: fp(t)})
+	var order []string
+	if err := cs.Apply(context.Background(), func(n string) bool { order = append(order, n); return n == "svc/.env" }); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) < 3 || !strings.HasPrefix(strings.Join(order, ","), "svc/go.mod,svc/go.sum,svc/internal/secrets/secrets.go,") {
+		t.Errorf("Apply order %v: the helper and go.mod/go.sum should come first", order)
+	}
+	stale := filepath.Join(root, "svc", ".main.go.env2vault-12345")
+	write(t, stale, "package ma", 0o600)
+
+	// Like discover.Resolve, read an .env entry's value as it is now: the
+	// reference the first Apply wrote.
+	values := resolver(allValues)
+	resolve := func(ctx context.Context, loc discover.Location) (secret.Value, error) {
+		if loc.Kind == discover.KindEnvFile {
+			b, err := os.ReadFile(filepath.Join(loc.Root, loc.Repo, loc.Path))
+			if err != nil {
+				return secret.Value{}, err
+			}
+			if _, v, ok := strings.Cut(strings.Split(string(b), "\n")[loc.Line-1], "="); ok && plan.IsReference(v) {
+				return secret.New(v), nil
+			}
+		}
+		return values(ctx, loc)
+	}
+	cs = prepare(t, p, rewrite.Options{Fingerprinter: fp(t), Resolve: resolve})
+	if got := names(cs); !strings.Contains(got, "svc/main.go") || !strings.Contains(got, "svc/internal/secrets/secrets.go") {
+		t.Fatalf("after the .env was rewritten, Prepare changes only %s: main.go's read of API_KEY is not rewired", got)
+	}
+	if got := strings.Join(cs.Secrets(), ","); !strings.Contains(got, "svc-api-key-dev") {
+		t.Errorf("rewired secrets = %s: a secret known from its reference must still be verified", got)
+	}
+	if err := cs.Verify(context.Background(), rewrite.VerifyOptions{Backend: fakeBackend{"svc/api-key-dev": apiKey, "svc/notes-token": hardcode}, Fingerprinter: fp(t), AllowDirty: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Apply(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	main, _ := os.ReadFile(filepath.Join(root, "svc", "main.go"))
+	helper, _ := os.ReadFile(filepath.Join(root, "svc", "internal", "secrets", "secrets.go"))
+	if !strings.Contains(string(main), `secrets.Getenv("API_KEY")`) || !strings.Contains(string(helper), `"API_KEY"`) {
+		t.Errorf("the resumed rewrite did not rewire API_KEY:\n%s\n%s", main, helper)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("Apply left the stale temp file of an interrupted write")
+	}
+}

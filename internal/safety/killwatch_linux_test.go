@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -38,6 +39,7 @@ func killAfterEvents(n, watch string) error {
 	}
 	const mask = syscall.IN_CREATE | syscall.IN_MODIFY | syscall.IN_CLOSE_WRITE | syscall.IN_MOVED_FROM |
 		syscall.IN_MOVED_TO | syscall.IN_DELETE | syscall.IN_ATTRIB
+	dirs := map[int32]string{}
 	for _, r := range roots {
 		err := filepath.WalkDir(r, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -49,7 +51,8 @@ func killAfterEvents(n, watch string) error {
 			if d.Name() == ".git" {
 				return filepath.SkipDir
 			}
-			_, err = syscall.InotifyAddWatch(fd, p, mask)
+			wd, err := syscall.InotifyAddWatch(fd, p, mask)
+			dirs[int32(wd)] = p
 			return err
 		})
 		if err != nil {
@@ -65,7 +68,17 @@ func killAfterEvents(n, watch string) error {
 			}
 			for off := 0; off+syscall.SizeofInotifyEvent <= k; {
 				ev := (*syscall.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				name := buf[off+syscall.SizeofInotifyEvent : off+syscall.SizeofInotifyEvent+int(ev.Len)]
 				off += syscall.SizeofInotifyEvent + int(ev.Len)
+				if ev.Mask&syscall.IN_ISDIR != 0 && ev.Mask&syscall.IN_CREATE != 0 {
+					// A new folder (a generated helper package): watch it too.
+					if parent, ok := dirs[ev.Wd]; ok {
+						p := filepath.Join(parent, strings.TrimRight(string(name), "\x00"))
+						if wd, err := syscall.InotifyAddWatch(fd, p, mask); err == nil {
+							dirs[int32(wd)] = p
+						}
+					}
+				}
 				if c := eventCount.Add(1); limit > 0 && c >= limit {
 					_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 					select {} // the kernel takes it from here
