@@ -390,10 +390,10 @@ func (s *scanner) walkDir(ctx context.Context, w walkPos, jobs chan<- job) error
 			fi, err := os.Stat(full)
 			switch {
 			case err != nil && errors.Is(err, syscall.ELOOP):
-				s.skip(display, SkipSymlinkLoop, "symlink points back to itself")
+				s.skip(display, SkipSymlinkLoop, detailSelfLink)
 				continue
 			case err != nil:
-				s.skip(display, SkipUnreadable, "broken symlink")
+				s.skip(display, SkipUnreadable, detailBrokenSymlink)
 				continue
 			case fi.IsDir():
 				if target, err := filepath.EvalSymlinks(full); err == nil && isAncestor(target, w.ancestors) {

@@ -251,6 +251,16 @@ func (r *run) do() (int, error) {
 		}
 	}
 	r.rep.emit("scan", "done", map[string]any{"repos": r.res.Stats.Repos, "files": r.res.Stats.FilesScanned, "findings": len(r.res.Findings), "secrets": secrets})
+	incomplete := r.res.Incomplete()
+	if len(incomplete) > 0 {
+		// Files that may hold secrets and could not be read (a malformed
+		// .env file, say): named on stderr, never a silent skip.
+		paths := make([]string, 0, len(incomplete))
+		for _, s := range incomplete {
+			paths = append(paths, s.Path+": "+s.Reason+": "+s.Detail)
+		}
+		r.rep.emit("scan", "incomplete", map[string]any{"count": len(incomplete), "skipped": paths})
+	}
 
 	// 2. Plan, with a live diff when the backend answers.
 	r.p, err = r.st.Plan(ctx, r.res, cfg)
@@ -279,6 +289,8 @@ func (r *run) do() (int, error) {
 		return cli.ExitFailure, err
 	}
 	switch {
+	case len(r.p.Secrets) == 0 && len(incomplete) > 0:
+		return cli.ExitFailure, r.res.IncompleteError()
 	case len(r.p.Secrets) == 0:
 		return cli.ExitOK, nil
 	case r.opts.DryRun:

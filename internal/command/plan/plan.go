@@ -80,7 +80,9 @@ of an .env entry with the same value, else get the "shared" environment.
 
 The report (--format text, markdown, json or html) goes to stdout; json is
 the plan itself. Exit status: 0 when there is nothing to do, 1 when the plan
-has secrets to create or change, 2 on errors.`,
+has secrets to create or change, 2 on errors — including a scan that could
+not read a file that may hold secrets (a malformed or unreadable .env file):
+the plan is still written, and stderr names what is missing from it.`,
 		Example: `  env2vault plan ~/src/billing-api ~/src/web
   env2vault plan --backend gcp --gcp-project acme-prod --format html . > plan.html
   env2vault plan --from-scan scans/*.json -o org-plan.yaml
@@ -151,6 +153,11 @@ func Run(ctx context.Context, opts *Options) error {
 	sum := report.Summarize(p)
 	fmt.Fprintf(opts.IO.ErrOut, "Wrote %s: %d secrets, %d to rotate, %d checklist items. Next: env2vault checklist --plan %s\n",
 		out, sum.Secrets, sum.Rotate, sum.Items, out)
+	// The plan is written, but a file that may hold secrets could not be
+	// read: its secrets are not in it.
+	if err := res.IncompleteError(); err != nil {
+		return fail(fmt.Errorf("%s may be incomplete: %w", out, err))
+	}
 	for _, s := range p.Secrets {
 		if s.Action != plan.ActionNoop {
 			return cli.Exit(cli.ExitFound)

@@ -76,7 +76,10 @@ No output ever holds a secret value: findings carry a keyed fingerprint
 provider prefix such as "sk_live_…".
 
 Exit status: 0 when no secrets are found, 1 when secrets are found, 2 on
-errors.`,
+errors — including an incomplete scan: a malformed .env file, a file or
+folder that could not be read, git history that could not be searched, or
+an .env file skipped as binary, too large or not a regular file. The report
+is still written in full and lists every skipped path; stderr names them.`,
 		Example: `  env2vault scan ~/src/acme
   env2vault scan --format sarif -o env2vault.sarif .
   env2vault scan --format json --no-history services/ | jq '.findings[]'`,
@@ -179,10 +182,51 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		fmt.Fprintf(ios.ErrOut, "Wrote the %s report to %s (%s).\n", format, opts.Output, summary(res))
 	}
+	warnDuplicates(ios.ErrOut, res)
+	// A file that may hold secrets and could not be read makes the scan
+	// fail, even with secrets found: a clean-looking result must not hide
+	// a malformed or unreadable .env file.
+	if err := res.IncompleteError(); err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Err: err}
+	}
 	if res.HasSecrets() {
 		return cli.Exit(cli.ExitFound)
 	}
 	return nil
+}
+
+// warnDuplicates prints a warning for every key an .env file assigns
+// more than once (programs read the last assignment; every one is
+// reported).
+func warnDuplicates(w io.Writer, res *discover.Result) {
+	type key struct{ root, repo, path, key string }
+	lines := map[key][]int{}
+	var order []key
+	for _, f := range res.Findings {
+		if f.Kind != discover.KindEnvFile || f.Key == "" {
+			continue
+		}
+		k := key{f.Root, f.Repo, f.Path, f.Key}
+		if lines[k] == nil {
+			order = append(order, k)
+		}
+		lines[k] = append(lines[k], f.Line)
+	}
+	for _, k := range order {
+		ls := lines[k]
+		if len(ls) < 2 {
+			continue
+		}
+		where := k.path
+		if k.repo != "" && k.repo != "." {
+			where = k.repo + "/" + k.path
+		}
+		nums := make([]string, len(ls))
+		for i, l := range ls {
+			nums[i] = fmt.Sprint(l)
+		}
+		fmt.Fprintf(w, "warning: %s assigns %s %d times (lines %s); programs read the last one\n", where, k.key, len(ls), strings.Join(nums, ", "))
+	}
 }
 
 func summary(res *discover.Result) string {
