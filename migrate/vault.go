@@ -483,6 +483,11 @@ func (v *vaultBackend) wrap(err error, h *hint, doing string) error {
 		}
 		return out
 	}
+	if errors.Is(err, context.DeadlineExceeded) && h.ctx != nil && h.ctx.Err() == nil {
+		// The client's own timeout, not the caller's: a server that
+		// accepts connections and never answers.
+		return &vaultError{msg: fmt.Sprintf("%s: Vault at %s did not answer within %v (VAULT_CLIENT_TIMEOUT sets the limit)", doing, v.addr, v.c.ClientTimeout()), err: err}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
@@ -513,11 +518,15 @@ func (e *vaultError) Unwrap() error { return e.err }
 // (its Retry-After), which the api's errors do not expose.
 type hint struct {
 	retryAfter time.Duration
+	// ctx is the caller's context, to tell the client's own timeout
+	// from the caller's deadline.
+	ctx context.Context
 }
 
 type hintKey struct{}
 
 func (h *hint) with(ctx context.Context) context.Context {
+	h.ctx = ctx
 	return context.WithValue(ctx, hintKey{}, h)
 }
 
