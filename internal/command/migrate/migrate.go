@@ -184,7 +184,9 @@ func finish(opts *Options, sum *migrate.Summary, runErr error) error {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: runErr}
 	}
 	if !sum.OK() {
-		return cli.Exit(cli.ExitConflict)
+		// Also on stderr, which CI logs keep when stdout (the summary or
+		// the JSON) goes to a file.
+		return &cli.ExitError{Code: cli.ExitConflict, Err: notMigrated(sum)}
 	}
 	return nil
 }
@@ -325,4 +327,30 @@ func (b *bar) done() {
 	if b.drawn {
 		fmt.Fprint(b.w, "\r\x1b[K")
 	}
+}
+
+// notMigrated names the secrets that conflicted, failed or were skipped,
+// with why (the first few), for stderr. Errors never hold values.
+func notMigrated(sum *migrate.Summary) error {
+	const show = 5
+	var bad []migrate.Result
+	for _, r := range sum.Results {
+		switch r.Action {
+		case plan.ActionConflict, migrate.ActionFailed, migrate.ActionSkipped:
+			bad = append(bad, r)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d secrets were not migrated (secrets already written are kept; fix the cause and rerun):", len(bad), len(sum.Results))
+	for i, r := range bad {
+		if i == show {
+			fmt.Fprintf(&b, "\n  ... and %d more (see the summary)", len(bad)-show)
+			break
+		}
+		fmt.Fprintf(&b, "\n  %s %s", r.Action, r.Name)
+		if r.Error != "" {
+			fmt.Fprintf(&b, ": %s", r.Error)
+		}
+	}
+	return errors.New(b.String())
 }
