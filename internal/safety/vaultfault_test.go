@@ -119,6 +119,12 @@ func TestBadInputVault(t *testing.T) {
 		name := map[int]string{403: "403", 429: "429", 500: "500", 0: "hang"}[status]
 		t.Run(name+" on every request", func(t *testing.T) {
 			proxy.set(status, all)
+			// plan works offline: it still writes the plan and says why
+			// the live diff did not run.
+			r := execute(t, "plan", "--vault-mount", env.KV2, "-o", filepath.Join(sb.out, "live-"+name+".yaml"), filepath.Dir(repo))
+			if r.code != 1 || !strings.Contains(r.stdout, "offline: ") || !strings.Contains(r.stdout, word) {
+				t.Errorf("plan against a failing Vault should plan offline and say why (%q)\n%s", word, r.show(nil))
+			}
 			for _, s := range []step{
 				{[]string{"migrate", "--plan", planFile, "--yes"}, 2, []string{word}},
 				{[]string{"verify", "--plan", planFile}, 2, []string{word}},
