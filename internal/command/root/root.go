@@ -43,6 +43,7 @@ Run it with no arguments on a terminal for the interactive wizard.`,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if ios.InTTY && ios.OutTTY {
+				wiz.SetContext(cmd.Context())
 				return wiz.RunE(wiz, nil)
 			}
 			return cmd.Help()
