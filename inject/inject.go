@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/env2vault/env2vault/discover"
 	"github.com/env2vault/env2vault/discover/dotenv"
 	"github.com/env2vault/env2vault/migrate"
 	"github.com/env2vault/env2vault/plan"
@@ -66,10 +67,7 @@ func DefaultFiles(dir, env string, envMap map[string]string) ([]string, error) {
 	var files []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !(strings.HasPrefix(name, ".env") || strings.HasSuffix(name, ".env")) {
-			continue
-		}
-		if isTemplate(name) {
+		if e.IsDir() || !discover.IsEnvFile(name) || discover.IsEnvTemplate(name) {
 			continue
 		}
 		if plan.EnvironmentOf("", name, envMap) == env {
@@ -83,15 +81,6 @@ func DefaultFiles(dir, env string, envMap map[string]string) ([]string, error) {
 		files[i] = filepath.Join(dir, f)
 	}
 	return files, nil
-}
-
-func isTemplate(name string) bool {
-	for _, s := range []string{"example", "sample", "template", "dist", "defaults"} {
-		if strings.Contains(strings.ToLower(name), s) {
-			return true
-		}
-	}
-	return false
 }
 
 func loadRank(name string) int {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -79,8 +78,15 @@ type Options struct {
 	MaxFileSize int64
 }
 
-// skipDirs are folders the working-tree search does not enter.
-var skipDirs = map[string]bool{".git": true, "node_modules": true, "vendor": true, ".venv": true, "venv": true, "__pycache__": true, "dist": true, "build": true}
+// skipDirs are folders the working-tree search does not enter: git's own
+// folder and the ones a scan skips by default.
+var skipDirs = func() map[string]bool {
+	m := map[string]bool{".git": true}
+	for _, d := range discover.DefaultSkipDirs {
+		m[d] = true
+	}
+	return m
+}()
 
 // Run performs every check and returns the report. It returns an error
 // only when it could not check at all (e.g. the backend is unreachable).
@@ -155,7 +161,7 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 				rep.Problems = append(rep.Problems, Problem{Check: CheckWorkingTree, Severity: SeverityWarning, Repo: r.Name, Path: rel, Detail: "too large to search"})
 				return nil
 			}
-			content, err := readFile(full)
+			content, err := os.ReadFile(full) // binaries too: a value in a binary still leaks
 			if err != nil {
 				rep.Problems = append(rep.Problems, Problem{Check: CheckWorkingTree, Severity: SeverityWarning, Repo: r.Name, Path: rel, Detail: "could not read: " + describe(err)})
 				return nil
@@ -211,17 +217,6 @@ func Run(ctx context.Context, p *plan.Plan, opts Options) (*Report, error) {
 		return a.Secret < b.Secret
 	})
 	return rep, nil
-}
-
-// readFile reads a whole file; binaries are searched too, because a value
-// in a binary still leaks.
-func readFile(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
 
 // lineOf returns the 1-based line of the first occurrence of v in b, or 0.
